@@ -1,0 +1,75 @@
+#pragma once
+// Block codec: a chunk is a sequence of blocks, each holding up to
+// kDefaultBlockSize raw bytes, compressed on its own so a random read decodes
+// only what it needs. Full spec: docs/block_format.md.
+//
+// Encoded block = 32-byte header + stored bytes:
+//   u32 magic "GBLK"  u8 codec  u8 format_version  u16 reserved (0)
+//   u32 raw_len       u32 stored_len
+//   u64 stored_xxh3 (XXH3-64 of the stored bytes)
+//   u64 raw_xxh3    (XXH3-64 of the raw bytes)
+// All little-endian. Chunk servers check stored_xxh3 on every write and scrub;
+// clients check raw_xxh3 after decoding (end to end).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/buffer.h"
+#include "common/status.h"
+
+namespace granary::codec {
+
+// Codec ids are persistent: never renumber, only add.
+enum class CodecId : uint8_t {
+  kRaw = 0,   // stored bytes == raw bytes
+  kZstd = 1,  // one zstd frame of the raw bytes
+};
+
+inline constexpr uint32_t kBlockMagic = 0x4B4C4247;  // bytes "GBLK"
+inline constexpr uint8_t kBlockFormatVersion = 1;
+inline constexpr size_t kBlockHeaderSize = 32;
+inline constexpr uint32_t kDefaultBlockSize = 1u << 20;
+// Upper bound on raw bytes in one block, checked before any allocation.
+inline constexpr uint32_t kMaxBlockSize = 4u << 20;
+
+struct BlockHeader {
+  CodecId codec = CodecId::kRaw;
+  uint32_t raw_len = 0;
+  uint32_t stored_len = 0;
+  uint64_t stored_xxh3 = 0;
+  uint64_t raw_xxh3 = 0;
+
+  size_t encoded_size() const { return kBlockHeaderSize + stored_len; }
+};
+
+struct EncodeOptions {
+  // zstd level for CodecId::kZstd. 1 is the fastest that still pays on weights.
+  int zstd_level = 1;
+  // Compression is kept only when it saves at least this fraction of the
+  // raw size; otherwise the block is stored raw (decodes as a memcpy).
+  double min_saving = 0.03;
+  // Skip compression outright when a sample of the block does not compress
+  // (random bytes, already-compressed files): keeps writes at raw speed.
+  bool sample_first = true;
+};
+
+// Largest encoded size for `raw_len` raw bytes (header included).
+size_t MaxEncodedSize(size_t raw_len);
+
+// Encodes `raw` (<= kMaxBlockSize bytes) into `out`, which must hold
+// MaxEncodedSize(raw.size()) bytes. Returns the encoded size.
+Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableByteSpan out);
+
+// Parses and validates the header at the start of `bytes`: magic, version,
+// known codec, raw_len <= kMaxBlockSize, stored_len within bounds. It does
+// not require the stored bytes to be present.
+Result<BlockHeader> ParseBlockHeader(ByteSpan bytes);
+
+// Checks XXH3 of the stored bytes against the header (CHECKSUM_MISMATCH).
+Status VerifyStored(const BlockHeader& header, ByteSpan stored);
+
+// Decodes stored bytes into `out` (exactly header.raw_len bytes) and checks
+// raw_xxh3. Errors: CORRUPTION for an undecodable block, CHECKSUM_MISMATCH.
+Status DecodeBlock(const BlockHeader& header, ByteSpan stored, MutableByteSpan out);
+
+}  // namespace granary::codec

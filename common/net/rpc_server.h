@@ -1,0 +1,89 @@
+#pragma once
+// RpcServer: accepts TCP connections and serves framed requests.
+//
+// Each connection has one reader coroutine and one writer coroutine on a
+// strand. Every request runs as its own coroutine on the server's executor, so
+// many requests per connection are in flight at once (bounded by
+// max_inflight_per_connection; the reader stops reading until one finishes).
+// A malformed or oversized frame gets a PROTOCOL_ERROR response when it can be
+// attributed, then that connection alone is closed. Handler exceptions become
+// INTERNAL errors; they never escape into the process.
+//
+// Thread safety: Add* before Start(); Start/Stop from any one thread.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/buffer.h"
+#include "common/net/asio_types.h"
+#include "common/net/frame.h"
+#include "common/status.h"
+
+namespace granary::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 = pick a free port; see RpcServer::port()
+  FrameLimits limits;
+  uint32_t max_inflight_per_connection = 64;
+  uint32_t max_connections = 4096;
+  // A connection that sends nothing for this long is closed.
+  Millis idle_timeout{10 * 60 * 1000};
+};
+
+// What a handler sees of one call besides its message.
+struct CallContext {
+  std::string peer;     // "ip:port" of the caller
+  Buffer payload;       // the request's raw payload (may be empty); handlers may move it out
+  std::shared_ptr<const Buffer> reply_payload;  // set by the handler for bulk replies
+};
+
+// Raw handler: parses `message` itself and fills `reply` with a serialized
+// message. Returning a non-OK Status sends that error to the caller.
+using RawHandler =
+    std::function<Awaitable<Status>(CallContext& ctx, std::string_view message, std::string* reply)>;
+
+class RpcServer {
+ public:
+  RpcServer(Executor executor, ServerOptions options);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  void AddRaw(proto::Method method, RawHandler handler);
+
+  // Typed handler: f(CallContext&, const Req&, Resp*) -> Awaitable<Status>.
+  template <class Req, class Resp, class F>
+  void Add(proto::Method method, F f) {
+    AddRaw(method, [f = std::move(f)](CallContext& ctx, std::string_view msg,
+                                      std::string* reply) -> Awaitable<Status> {
+      Req req;
+      if (!req.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
+        co_return Status::Protocol(std::string("cannot parse ") + Req::descriptor()->name());
+      }
+      Resp resp;
+      Status st = co_await f(ctx, req, &resp);
+      if (st.ok() && !resp.SerializeToString(reply)) {
+        co_return Status::Internal("cannot serialize response");
+      }
+      co_return st;
+    });
+  }
+
+  // Binds, listens and starts accepting. Errors name the address.
+  Status Start();
+  // Stops accepting and closes every connection. Idempotent.
+  void Stop();
+
+  uint16_t port() const;
+  const ServerOptions& options() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace granary::net
