@@ -13,6 +13,26 @@ std::string Status::ToString() const {
   return s;
 }
 
+bool Status::IsRetryableCode(ErrorCode code) {
+  switch (code) {
+    case proto::UNAVAILABLE:
+    case proto::TIMEOUT:
+    case proto::NOT_ENOUGH_NODES:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status Status::FromCode(ErrorCode code, std::string message) {
+  if (code == proto::OK) return Status();
+  if (!proto::ErrorCode_IsValid(code)) {
+    message = "unknown error code " + std::to_string(static_cast<int>(code)) + ": " + message;
+    code = proto::INTERNAL;
+  }
+  return Status(code, std::move(message), IsRetryableCode(code));
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   std::string msg(context);

@@ -32,6 +32,10 @@ class [[nodiscard]] Status {
       : code_(code), message_(std::move(message)), retryable_(retryable) {}
 
   static Status Ok() { return Status(); }
+  // Rebuilds a Status that arrived as a code and message (an RPC response);
+  // the retryable flag follows from the code.
+  static Status FromCode(ErrorCode code, std::string message);
+  static bool IsRetryableCode(ErrorCode code);
   static Status InvalidArgument(std::string msg) { return {proto::INVALID_ARGUMENT, std::move(msg)}; }
   static Status NotFound(std::string msg) { return {proto::NOT_FOUND, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {proto::ALREADY_EXISTS, std::move(msg)}; }
@@ -82,6 +86,9 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  // An empty Result holds an INTERNAL error; it exists so that Results can
+  // pass through APIs that need default construction (futures, channels).
+  Result() : v_(Status(proto::INTERNAL, "empty Result")) {}
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK Status");

@@ -1,1 +1,231 @@
-// implemented next
+#include "common/net/rpc_client.h"
+
+#include <asio/experimental/concurrent_channel.hpp>
+#include <charconv>
+
+#include "common/log.h"
+#include "common/net/frame_connection.h"
+
+namespace granary::net {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+// One outstanding call. The reader fills `result` and then signals `done`.
+struct Pending {
+  explicit Pending(Executor ex) : done(ex, 1) {}
+  // (asio 1.22 cannot instantiate a void(error_code) channel, hence the int.)
+  asio::experimental::concurrent_channel<void(asio::error_code, int)> done;
+  std::optional<Result<RawReply>> result;
+};
+
+std::string MethodName(proto::Method m) {
+  const std::string& n = proto::Method_Name(m);
+  return n.empty() ? "method " + std::to_string(static_cast<int>(m)) : n;
+}
+
+}  // namespace
+
+struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
+  std::shared_ptr<FrameConnection> conn;
+  std::string address;
+  std::atomic<uint64_t> next_id{1};
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending;
+  bool failed = false;  // guarded by mu
+
+  Awaitable<void> ReadLoop();
+  void FailAll(const Status& st);
+};
+
+Awaitable<void> RpcConnection::Impl::ReadLoop() {
+  auto self = shared_from_this();
+  while (true) {
+    auto frame = co_await conn->ReadFrame();
+    if (!frame.ok()) {
+      FailAll(frame.status());
+      break;
+    }
+    if (frame->header.kind != FrameKind::kResponse) {
+      FailAll(Status::Protocol("server " + address + " sent a request frame"));
+      break;
+    }
+    std::shared_ptr<Pending> p;
+    {
+      // The result is published under the lock that removes the entry, so a
+      // caller whose deadline fired finds it either pending or answered.
+      std::lock_guard lock(mu);
+      auto it = pending.find(frame->header.request_id);
+      if (it == pending.end()) {
+        // A request id of 0 is a connection-level error from the server.
+        if (frame->header.request_id == 0 && frame->header.status != 0) {
+          LOG_WARN("server {} closed the connection: {}", address, frame->message);
+        }
+        continue;  // the call already timed out
+      }
+      p = std::move(it->second);
+      pending.erase(it);
+      if (frame->header.status != 0) {
+        p->result = Status::FromCode(static_cast<ErrorCode>(frame->header.status),
+                                     std::move(frame->message));
+      } else {
+        p->result = RawReply{std::move(frame->message), std::move(frame->payload)};
+      }
+    }
+    p->done.try_send(asio::error_code{}, 0);
+  }
+  conn->Close();
+}
+
+void RpcConnection::Impl::FailAll(const Status& st) {
+  Status err = st.code() == proto::PROTOCOL_ERROR
+                   ? st
+                   : Status::Unavailable("connection to " + address + " lost (" + st.message() + ")");
+  std::lock_guard lock(mu);
+  failed = true;
+  for (auto& [id, p] : pending) {
+    p->result = err;
+    p->done.try_send(asio::error_code{}, 0);
+  }
+  pending.clear();
+}
+
+RpcConnection::RpcConnection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RpcConnection::~RpcConnection() { Close(); }
+
+Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(Executor executor,
+                                                                         std::string address,
+                                                                         Millis timeout,
+                                                                         FrameLimits limits) {
+  auto hp = SplitHostPort(address);
+  if (!hp.ok()) co_return hp.status();
+  asio::ip::tcp::resolver resolver(executor);
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(hp->first, std::to_string(hp->second), kUseTuple);
+  if (rec) co_return Status::Unavailable("cannot resolve " + address + ": " + rec.message());
+
+  auto strand = asio::make_strand(executor);
+  asio::ip::tcp::socket socket(strand);
+  asio::steady_timer timer(executor, timeout);
+  auto outcome = co_await (asio::async_connect(socket, endpoints, kUseTuple) ||
+                           timer.async_wait(kUseTuple));
+  if (outcome.index() == 1) {
+    co_return Status::Timeout("connect to " + address + " timed out after " +
+                              std::to_string(timeout.count()) + " ms");
+  }
+  auto [cec, ep] = std::get<0>(outcome);
+  if (cec) co_return Status::Unavailable("cannot connect to " + address + ": " + cec.message());
+
+  auto impl = std::make_shared<Impl>();
+  impl->address = address;
+  impl->conn = std::make_shared<FrameConnection>(strand, std::move(socket), limits);
+  impl->conn->StartWriter();
+  asio::co_spawn(strand, [impl] { return impl->ReadLoop(); }, asio::detached);
+  co_return std::make_shared<RpcConnection>(impl);
+}
+
+Awaitable<Result<RawReply>> RpcConnection::CallRaw(proto::Method method, std::string message,
+                                                   SharedBuffer payload, Millis timeout) {
+  auto executor = co_await asio::this_coro::executor;
+  auto p = std::make_shared<Pending>(executor);
+  const uint64_t id = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->failed || impl_->conn->closed()) {
+      co_return Status::Unavailable("connection to " + impl_->address + " is closed");
+    }
+    impl_->pending.emplace(id, p);
+  }
+  OutFrame out;
+  out.header.kind = FrameKind::kRequest;
+  out.header.method = static_cast<uint16_t>(method);
+  out.header.request_id = id;
+  out.message = std::move(message);
+  out.payload = std::move(payload);
+  impl_->conn->Send(std::move(out));
+
+  asio::steady_timer timer(executor, timeout);
+  auto outcome = co_await (p->done.async_receive(kUseTuple) || timer.async_wait(kUseTuple));
+  if (outcome.index() == 1) {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->pending.erase(id)) {
+      co_return Status::Timeout("no reply from " + impl_->address + " to " + MethodName(method) +
+                                " within " + std::to_string(timeout.count()) + " ms");
+    }
+    // The reply raced the deadline and won; it was published under mu.
+  }
+  std::lock_guard lock(impl_->mu);
+  co_return std::move(*p->result);
+}
+
+bool RpcConnection::healthy() const {
+  std::lock_guard lock(impl_->mu);
+  return !impl_->failed && !impl_->conn->closed();
+}
+
+const std::string& RpcConnection::address() const { return impl_->address; }
+
+void RpcConnection::Close() {
+  if (impl_ && impl_->conn) impl_->conn->Close();
+}
+
+ConnectionPool::ConnectionPool(Executor executor, Millis connect_timeout, size_t per_address,
+                               FrameLimits limits)
+    : executor_(std::move(executor)),
+      connect_timeout_(connect_timeout),
+      per_address_(per_address ? per_address : 1),
+      limits_(limits) {}
+
+Awaitable<Result<std::shared_ptr<RpcConnection>>> ConnectionPool::Get(const std::string& address) {
+  size_t index;
+  {
+    std::lock_guard lock(mu_);
+    Slot& slot = slots_[address];
+    if (slot.conns.size() < per_address_) slot.conns.resize(per_address_);
+    index = slot.next++ % per_address_;
+    auto& c = slot.conns[index];
+    if (c && c->healthy()) co_return c;
+  }
+  // Connect outside the lock; a concurrent caller may connect the same slot,
+  // in which case the later connection simply replaces the earlier one.
+  auto conn = co_await RpcConnection::Connect(executor_, address, connect_timeout_, limits_);
+  if (!conn.ok()) co_return conn.status();
+  std::lock_guard lock(mu_);
+  auto& c = slots_[address].conns[index];
+  if (c && c->healthy()) {
+    (*conn)->Close();
+    co_return c;
+  }
+  c = *conn;
+  co_return c;
+}
+
+void ConnectionPool::CloseAll() {
+  std::lock_guard lock(mu_);
+  for (auto& [addr, slot] : slots_) {
+    for (auto& c : slot.conns) {
+      if (c) c->Close();
+    }
+  }
+  slots_.clear();
+}
+
+Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::InvalidArgument("address '" + std::string(address) + "' is not HOST:PORT");
+  }
+  std::string_view host = address.substr(0, colon);
+  std::string_view port = address.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
+    return Status::InvalidArgument("bad port in address '" + std::string(address) + "'");
+  }
+  return std::make_pair(std::string(host), static_cast<uint16_t>(value));
+}
+
+}  // namespace granary::net

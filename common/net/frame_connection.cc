@@ -1,0 +1,158 @@
+#include "common/net/frame_connection.h"
+
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+
+namespace granary::net {
+namespace {
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+// Frames gathered into one vectored write: bounds the iovec count.
+constexpr size_t kMaxFramesPerWrite = 32;
+
+std::string PeerOf(const asio::ip::tcp::socket& s) {
+  asio::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+FrameConnection::FrameConnection(Strand strand, asio::ip::tcp::socket socket, FrameLimits limits)
+    : strand_(std::move(strand)),
+      socket_(std::move(socket)),
+      limits_(limits),
+      peer_(PeerOf(socket_)),
+      rbuf_(std::make_unique_for_overwrite<uint8_t[]>(kReadBufferSize)),
+      wake_(strand_, Clock::time_point::max()) {
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+FrameConnection::~FrameConnection() = default;
+
+void FrameConnection::StartWriter() {
+  asio::co_spawn(strand_, [self = shared_from_this()]() { return self->WriteLoop(); },
+                 asio::detached);
+}
+
+Awaitable<Status> FrameConnection::ReadExact(uint8_t* dst, size_t n) {
+  // Serve from the read buffer first.
+  size_t have = rend_ - rpos_;
+  size_t take = have < n ? have : n;
+  if (take) {
+    std::memcpy(dst, rbuf_.get() + rpos_, take);
+    rpos_ += take;
+    dst += take;
+    n -= take;
+  }
+  if (n == 0) co_return Status::Ok();
+  // Large remainders go straight to the destination (bulk payloads).
+  if (n >= kReadBufferSize / 2) {
+    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(dst, n), kUseTuple);
+    if (ec) co_return Status::Unavailable("connection to " + peer_ + " lost: " + ec.message());
+    co_return Status::Ok();
+  }
+  // Refill the buffer with at least n bytes.
+  rpos_ = rend_ = 0;
+  while (rend_ < n) {
+    auto [ec, got] = co_await socket_.async_read_some(
+        asio::buffer(rbuf_.get() + rend_, kReadBufferSize - rend_), kUseTuple);
+    if (ec) co_return Status::Unavailable("connection to " + peer_ + " lost: " + ec.message());
+    rend_ += got;
+  }
+  std::memcpy(dst, rbuf_.get(), n);
+  rpos_ = n;
+  co_return Status::Ok();
+}
+
+Awaitable<Result<InFrame>> FrameConnection::ReadFrame() {
+  uint8_t raw[kFrameHeaderSize];
+  CO_RETURN_IF_ERROR(co_await ReadExact(raw, sizeof raw));
+  auto header = DecodeFrameHeader(raw, limits_);
+  if (!header.ok()) co_return header.status().WithContext("frame from " + peer_);
+  InFrame f;
+  f.header = *header;
+  f.message.resize(f.header.message_len);
+  CO_RETURN_IF_ERROR(
+      co_await ReadExact(reinterpret_cast<uint8_t*>(f.message.data()), f.header.message_len));
+  if (f.header.payload_len) {
+    f.payload = Buffer(f.header.payload_len);
+    CO_RETURN_IF_ERROR(co_await ReadExact(f.payload.data(), f.header.payload_len));
+  }
+  co_return f;
+}
+
+void FrameConnection::Send(OutFrame frame) {
+  if (closed()) return;
+  frame.header.message_len = static_cast<uint32_t>(frame.message.size());
+  frame.header.payload_len = frame.payload ? static_cast<uint32_t>(frame.payload->size()) : 0;
+  asio::post(strand_, [self = shared_from_this(), f = std::move(frame)]() mutable {
+    if (self->closed()) return;
+    self->queue_.push_back(std::move(f));
+    self->wake_.cancel_one();
+  });
+}
+
+Awaitable<void> FrameConnection::WriteLoop() {
+  auto self = shared_from_this();  // keeps the connection alive while writing
+  std::vector<asio::const_buffer> iov;
+  std::vector<std::array<uint8_t, kFrameHeaderSize>> headers;
+  while (!closed()) {
+    if (queue_.empty()) {
+      if (close_after_flush_) break;
+      wake_.expires_at(Clock::time_point::max());
+      co_await wake_.async_wait(kUseTuple);
+      continue;
+    }
+    // Gather up to kMaxFramesPerWrite frames into one write.
+    size_t n = queue_.size() < kMaxFramesPerWrite ? queue_.size() : kMaxFramesPerWrite;
+    std::vector<OutFrame> batch;
+    batch.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    headers.resize(n);
+    iov.clear();
+    for (size_t i = 0; i < n; ++i) {
+      EncodeFrameHeader(batch[i].header, headers[i].data());
+      iov.emplace_back(headers[i].data(), kFrameHeaderSize);
+      if (!batch[i].message.empty()) iov.emplace_back(asio::buffer(batch[i].message));
+      if (batch[i].payload && !batch[i].payload->empty()) {
+        iov.emplace_back(batch[i].payload->data(), batch[i].payload->size());
+      }
+    }
+    auto [ec, written] = co_await asio::async_write(socket_, iov, kUseTuple);
+    if (ec) {
+      LOG_DEBUG("write to {} failed: {}", peer_, ec.message());
+      break;
+    }
+  }
+  CloseOnStrand();
+}
+
+void FrameConnection::CloseAfterFlush() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->close_after_flush_ = true;
+    self->wake_.cancel_one();
+  });
+}
+
+void FrameConnection::Close() {
+  asio::post(strand_, [self = shared_from_this()] { self->CloseOnStrand(); });
+}
+
+void FrameConnection::CloseOnStrand() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  queue_.clear();
+  wake_.cancel();
+}
+
+}  // namespace granary::net

@@ -1,0 +1,87 @@
+#pragma once
+// FrameConnection: one TCP socket carrying Granary frames, shared by the
+// server and client sides of the RPC layer.
+//
+// The socket lives on a strand. Reading: one coroutine (spawned on strand())
+// calls ReadFrame() in a loop; small frames are parsed out of a 64 KiB read
+// buffer, large payloads are read straight into their destination Buffer.
+// Writing: Send() may be called from any thread; frames are queued and one
+// writer coroutine gathers queued frames into a single vectored write.
+// Close() may be called from any thread and is idempotent; queued frames are
+// dropped and pending reads fail.
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "common/buffer.h"
+#include "common/net/asio_types.h"
+#include "common/net/frame.h"
+#include "common/status.h"
+
+namespace granary::net {
+
+using Strand = asio::strand<asio::any_io_executor>;
+using SharedBuffer = std::shared_ptr<const Buffer>;
+
+struct InFrame {
+  FrameHeader header;
+  std::string message;
+  Buffer payload;
+};
+
+struct OutFrame {
+  FrameHeader header;  // lengths are filled in by Send()
+  std::string message;
+  SharedBuffer payload;  // may be null
+};
+
+class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
+ public:
+  // `socket` must already be bound to `strand`.
+  FrameConnection(Strand strand, asio::ip::tcp::socket socket, FrameLimits limits);
+  ~FrameConnection();
+
+  // Spawns the writer coroutine. Call once, after construction.
+  void StartWriter();
+
+  // Reads one whole frame. Must run on strand(). Errors: UNAVAILABLE when the
+  // peer closed or the socket failed; PROTOCOL_ERROR for a malformed header.
+  Awaitable<Result<InFrame>> ReadFrame();
+
+  // Queues a frame for sending; thread-safe. Dropped if the connection closed.
+  void Send(OutFrame frame);
+
+  // Sends nothing more after the queued frames and then closes. Used to
+  // deliver a final PROTOCOL_ERROR before hanging up.
+  void CloseAfterFlush();
+
+  void Close();
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+  Strand& strand() { return strand_; }
+  const std::string& peer() const { return peer_; }
+
+ private:
+  Awaitable<void> WriteLoop();
+  Awaitable<Status> ReadExact(uint8_t* dst, size_t n);
+  void CloseOnStrand();
+
+  Strand strand_;
+  asio::ip::tcp::socket socket_;
+  FrameLimits limits_;
+  std::string peer_;
+  std::atomic<bool> closed_{false};
+
+  // Read buffer: [rpos_, rend_) holds unread bytes.
+  std::unique_ptr<uint8_t[]> rbuf_;
+  size_t rpos_ = 0;
+  size_t rend_ = 0;
+
+  // Writer state, touched only on the strand.
+  std::deque<OutFrame> queue_;
+  asio::steady_timer wake_;
+  bool close_after_flush_ = false;
+};
+
+}  // namespace granary::net
