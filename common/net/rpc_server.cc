@@ -195,6 +195,13 @@ RpcServer::RpcServer(Executor executor, ServerOptions options)
     : impl_(std::make_shared<Impl>()) {
   impl_->executor = std::move(executor);
   impl_->options = std::move(options);
+  // Every server answers PING (liveness probes); a service may replace it.
+  Add<proto::PingRequest, proto::PingResponse>(
+      proto::PING, [name = impl_->options.name](CallContext&, const proto::PingRequest&,
+                                                proto::PingResponse* resp) -> Awaitable<Status> {
+        resp->set_server(name);
+        co_return Status::Ok();
+      });
 }
 
 RpcServer::~RpcServer() { Stop(); }

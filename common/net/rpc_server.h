@@ -24,6 +24,7 @@
 namespace granary::net {
 
 struct ServerOptions {
+  std::string name = "granary";  // reported by PING
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 = pick a free port; see RpcServer::port()
   FrameLimits limits;

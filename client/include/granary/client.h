@@ -118,8 +118,8 @@ struct FsStats {
 
 struct CreateOptions {
   uint32_t mode = 0644;
-  bool exclusive = false;   // fail with ALREADY_EXISTS if it exists
-  bool truncate = true;     // otherwise an existing file's data stays (and is overwritten)
+  bool exclusive = false;   // fail with ALREADY_EXISTS if it exists; else an existing
+                            // file is truncated to 0 bytes
   uint32_t replicas = 0;    // 0 = inherit from the parent folder (cluster default 3)
   uint64_t chunk_size = 0;  // 0 = inherit (cluster default 64 MiB)
   bool fsync_on_close = false;  // Close() also makes the data durable on every replica

@@ -1,0 +1,111 @@
+#include "client/src/chunk_io.h"
+
+#include <string>
+
+namespace granary::client {
+namespace {
+
+std::string ChunkName(const proto::ChunkInfo& c) {
+  return "chunk " + std::to_string(c.chunk_id()) + " v" + std::to_string(c.version());
+}
+
+// The request addressed to the chain head: the rest of the chain rides along.
+void FillChain(const proto::ChunkInfo& chunk, proto::ChunkWriteRequest* req) {
+  req->set_chunk_id(chunk.chunk_id());
+  req->set_version(chunk.version());
+  for (int i = 1; i < chunk.replicas_size(); ++i) *req->add_chain() = chunk.replicas(i);
+}
+
+}  // namespace
+
+net::Awaitable<Status> SendPiece(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                 uint32_t first_block, uint32_t block_count, uint64_t offset,
+                                 net::SharedBuffer piece) {
+  if (chunk.replicas().empty()) co_return Status::Internal(ChunkName(chunk) + " has no replicas");
+  proto::ChunkWriteRequest req;
+  FillChain(chunk, &req);
+  req.set_offset(offset);
+  req.set_first_block(first_block);
+  req.set_block_count(block_count);
+  const std::string& head = chunk.replicas(0).address();
+  auto r = co_await ctx.chunk_servers().Call<proto::ChunkWriteResponse>(
+      head, proto::CHUNK_WRITE, req, ctx.timeout(), std::move(piece));
+  if (!r.ok()) {
+    co_return r.status().WithContext("writing " + ChunkName(chunk) + " block " +
+                                     std::to_string(first_block) + " via " + head);
+  }
+  co_return Status::Ok();
+}
+
+net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                     bool fsync) {
+  if (chunk.replicas().empty()) co_return Status::Internal(ChunkName(chunk) + " has no replicas");
+  proto::ChunkWriteRequest req;
+  FillChain(chunk, &req);
+  req.set_commit(true);
+  req.set_total_blocks(chunk.block_count());
+  req.set_total_stored(chunk.stored_length());
+  req.set_total_raw(chunk.length());
+  req.set_fsync(fsync);
+  const std::string& head = chunk.replicas(0).address();
+  auto r = co_await ctx.chunk_servers().Call<proto::ChunkWriteResponse>(
+      head, proto::CHUNK_WRITE, req, ctx.timeout());
+  if (!r.ok()) co_return r.status().WithContext("committing " + ChunkName(chunk) + " via " + head);
+  co_return Status::Ok();
+}
+
+net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                          uint32_t first_block, uint32_t count,
+                                          size_t preferred) {
+  const int n = chunk.replicas_size();
+  if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
+  proto::ChunkReadRequest req;
+  req.set_chunk_id(chunk.chunk_id());
+  req.set_version(chunk.version());
+  req.set_first_block(first_block);
+  req.set_block_count(count);
+  std::string errors;
+  for (int attempt = 0; attempt < n; ++attempt) {
+    const auto& replica = chunk.replicas((preferred + attempt) % n);
+    Buffer payload;
+    auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
+        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, &payload);
+    if (r.ok()) {
+      if (r->block_count() != count) {
+        errors += "; " + replica.address() + ": returned " + std::to_string(r->block_count()) +
+                  " blocks, asked for " + std::to_string(count);
+        continue;
+      }
+      co_return payload;
+    }
+    if (!errors.empty()) errors += "; ";
+    errors += replica.address() + ": " + r.status().ToString();
+  }
+  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve blocks " +
+                                std::to_string(first_block) + "+" + std::to_string(count) + " (" +
+                                errors + ")");
+}
+
+Result<std::vector<EncodedBlockRef>> SplitBlocks(const proto::ChunkInfo& chunk, ByteSpan reply,
+                                                 uint32_t expected) {
+  std::vector<EncodedBlockRef> blocks;
+  blocks.reserve(expected);
+  size_t pos = 0;
+  for (uint32_t i = 0; i < expected; ++i) {
+    auto h = codec::ParseBlockHeader(reply.subspan(pos));
+    if (!h.ok()) return h.status().WithContext(ChunkName(chunk) + " block reply #" + std::to_string(i));
+    if (reply.size() - pos < h->encoded_size()) {
+      return Status::Corruption(ChunkName(chunk) + ": read reply truncated in block #" +
+                                std::to_string(i));
+    }
+    blocks.push_back({*h, reply.subspan(pos + codec::kBlockHeaderSize, h->stored_len)});
+    pos += h->encoded_size();
+  }
+  if (pos != reply.size()) {
+    return Status::Corruption(ChunkName(chunk) + ": " + std::to_string(reply.size() - pos) +
+                              " unexpected bytes after the last block");
+  }
+  return blocks;
+}
+
+}  // namespace granary::client

@@ -1,0 +1,40 @@
+#pragma once
+// Chunk I/O against chunk servers: pieces down a replica chain, the chain
+// commit, and ranged block reads with replica failover.
+
+#include <vector>
+
+#include "client/src/client_context.h"
+#include "common/codec/block.h"
+#include "common/proto/granary.pb.h"
+
+namespace granary::client {
+
+// Sends one piece (whole encoded blocks) of chunk `chunk` to the head of its
+// replica chain; completes when every replica has stored it.
+net::Awaitable<Status> SendPiece(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                 uint32_t first_block, uint32_t block_count, uint64_t offset,
+                                 net::SharedBuffer piece);
+
+// Commits a fully sent chunk on every replica of its chain.
+net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                     bool fsync);
+
+// Reads blocks [first_block, first_block + count) of a chunk and returns the
+// encoded blocks (header + stored bytes, back to back). Tries the replicas in
+// order starting at `preferred`, moving on after an error or timeout.
+net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                          uint32_t first_block, uint32_t count, size_t preferred);
+
+// One decoded view into a read reply.
+struct EncodedBlockRef {
+  codec::BlockHeader header;
+  ByteSpan stored;
+};
+
+// Splits a read reply into its blocks, validating every header and length
+// against the reply size; CORRUPTION names the chunk on any mismatch.
+Result<std::vector<EncodedBlockRef>> SplitBlocks(const proto::ChunkInfo& chunk, ByteSpan reply,
+                                                 uint32_t expected);
+
+}  // namespace granary::client

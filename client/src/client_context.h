@@ -1,0 +1,56 @@
+#pragma once
+// ClientContext: what a Client, its writers and readers share: the I/O
+// threads, the encode pool, pooled connections to metad and chunk servers.
+// Writers and readers hold a shared_ptr so they may outlive the Client.
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/net/asio_types.h"
+#include "common/net/rpc_client.h"
+#include "granary/client.h"
+
+namespace granary::client {
+
+class ClientContext {
+ public:
+  explicit ClientContext(ClientOptions options);
+  ~ClientContext();
+
+  const ClientOptions& options() const { return options_; }
+  asio::io_context& io() { return io_; }
+  asio::thread_pool& encode_pool() { return encode_pool_; }
+  net::ConnectionPool& chunk_servers() { return chunk_pool_; }
+  net::Millis timeout() const { return options_.rpc_timeout; }
+
+  // One metadata call with the client's deadline. Connection failures are
+  // retried once on a fresh connection (metad may have restarted).
+  template <class Resp, class Req>
+  net::Awaitable<Result<Resp>> Meta(proto::Method method, const Req& req) {
+    auto r = co_await meta_pool_.Call<Resp>(options_.meta_address, method, req, timeout());
+    if (!r.ok() && r.status().code() == proto::UNAVAILABLE) {
+      r = co_await meta_pool_.Call<Resp>(options_.meta_address, method, req, timeout());
+    }
+    co_return r;
+  }
+
+  // Runs a coroutine on the I/O threads and blocks the caller until it ends.
+  // Must not be called from an I/O thread.
+  template <class T>
+  T RunSync(net::Awaitable<T> a) {
+    return asio::co_spawn(io_, std::move(a), asio::use_future).get();
+  }
+
+ private:
+  ClientOptions options_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::thread_pool encode_pool_;
+  net::ConnectionPool meta_pool_;
+  net::ConnectionPool chunk_pool_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace granary::client

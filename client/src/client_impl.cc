@@ -1,0 +1,269 @@
+// Client: namespace operations over the metadata service.
+#include <unistd.h>
+
+#include "client/src/client_context.h"
+#include "client/src/convert.h"
+#include "client/src/file_reader.h"
+#include "client/src/file_writer.h"
+
+namespace granary {
+namespace client {
+
+ClientContext::ClientContext(ClientOptions options)
+    : options_(std::move(options)),
+      work_(io_.get_executor()),
+      encode_pool_(options_.encode_threads > 0 ? options_.encode_threads : 1),
+      meta_pool_(io_.get_executor(), options_.rpc_timeout, 1),
+      chunk_pool_(io_.get_executor(), options_.rpc_timeout, options_.connections_per_server) {
+  int n = options_.io_threads > 0 ? options_.io_threads : 1;
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+ClientContext::~ClientContext() {
+  meta_pool_.CloseAll();
+  chunk_pool_.CloseAll();
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  encode_pool_.join();
+}
+
+namespace {
+
+using net::Awaitable;
+
+class ClientImpl final : public Client {
+ public:
+  explicit ClientImpl(std::shared_ptr<ClientContext> ctx) : ctx_(std::move(ctx)) {}
+
+  Result<FileInfo> Stat(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+    return ToFileInfo(inode);
+  }
+
+  Result<FileInfo> Mkdir(std::string_view path, uint32_t mode, bool parents) override {
+    ASSIGN_OR_RETURN(std::string p, NormalizePath(path));
+    if (p == "/") {
+      if (parents) return Stat("/");
+      return Status::AlreadyExists("/ already exists");
+    }
+    ASSIGN_OR_RETURN(auto split, SplitParent(p));
+    Result<proto::Inode> parent = ResolveSync(split.first);
+    if (!parent.ok() && parents && parent.status().code() == proto::NOT_FOUND) {
+      auto made = Mkdir(split.first, mode, true);
+      if (!made.ok()) return made.status();
+      parent = ResolveSync(split.first);
+    }
+    if (!parent.ok()) return parent.status();
+    proto::MkdirRequest req;
+    req.set_parent(parent->id());
+    req.set_name(split.second);
+    req.set_mode(mode);
+    req.set_uid(getuid());
+    req.set_gid(getgid());
+    auto r = ctx_->RunSync(ctx_->Meta<proto::MkdirResponse>(proto::META_MKDIR, req));
+    if (!r.ok()) {
+      if (parents && r.status().code() == proto::ALREADY_EXISTS) {
+        ASSIGN_OR_RETURN(auto existing, ResolveSync(p));
+        if (existing.type() == proto::INODE_DIR) return ToFileInfo(existing);
+      }
+      return r.status().WithContext("mkdir " + p);
+    }
+    return ToFileInfo(r->inode());
+  }
+
+  Result<std::vector<DirEntryInfo>> ReadDir(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto dir, ResolveSync(path));
+    if (dir.type() != proto::INODE_DIR) {
+      return Status::NotDirectory(std::string(path) + " is not a folder");
+    }
+    std::vector<DirEntryInfo> out;
+    proto::ReadDirRequest req;
+    req.set_inode(dir.id());
+    while (true) {
+      auto r = ctx_->RunSync(ctx_->Meta<proto::ReadDirResponse>(proto::META_READDIR, req));
+      if (!r.ok()) return r.status().WithContext("readdir " + std::string(path));
+      for (const auto& e : r->entries()) out.push_back({e.name(), ToFileInfo(e.inode())});
+      if (!r->has_more() || r->entries().empty()) break;
+      req.set_start_after(r->entries().rbegin()->name());
+    }
+    return out;
+  }
+
+  Status Rename(std::string_view from, std::string_view to, bool no_replace) override {
+    ASSIGN_OR_RETURN(auto src, ParentAndName(from));
+    ASSIGN_OR_RETURN(auto dst, ParentAndName(to));
+    proto::RenameRequest req;
+    req.set_src_parent(src.first);
+    req.set_src_name(src.second);
+    req.set_dst_parent(dst.first);
+    req.set_dst_name(dst.second);
+    req.set_no_replace(no_replace);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::RenameResponse>(proto::META_RENAME, req));
+    if (!r.ok()) {
+      return r.status().WithContext("rename " + std::string(from) + " to " + std::string(to));
+    }
+    return Status::Ok();
+  }
+
+  Status Unlink(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
+    proto::UnlinkRequest req;
+    req.set_parent(pn.first);
+    req.set_name(pn.second);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::UnlinkResponse>(proto::META_UNLINK, req));
+    if (!r.ok()) return r.status().WithContext("unlink " + std::string(path));
+    return Status::Ok();
+  }
+
+  Status Rmdir(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
+    proto::RmdirRequest req;
+    req.set_parent(pn.first);
+    req.set_name(pn.second);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::RmdirResponse>(proto::META_RMDIR, req));
+    if (!r.ok()) return r.status().WithContext("rmdir " + std::string(path));
+    return Status::Ok();
+  }
+
+  Result<FileInfo> SetLayout(std::string_view path, uint32_t replicas,
+                             uint64_t chunk_size) override {
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+    proto::SetAttrRequest req;
+    req.set_inode(inode.id());
+    if (replicas) req.set_replicas(replicas);
+    if (chunk_size) req.set_chunk_size(chunk_size);
+    return SetAttr(req, path);
+  }
+
+  Result<FileInfo> Chmod(std::string_view path, uint32_t mode) override {
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+    proto::SetAttrRequest req;
+    req.set_inode(inode.id());
+    req.set_mode(mode & 07777);
+    return SetAttr(req, path);
+  }
+
+  Result<std::unique_ptr<FileWriter>> Create(std::string_view path,
+                                             const CreateOptions& options) override {
+    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
+    proto::CreateRequest req;
+    req.set_parent(pn.first);
+    req.set_name(pn.second);
+    req.set_mode(options.mode & 07777);
+    req.set_uid(getuid());
+    req.set_gid(getgid());
+    req.set_exclusive(options.exclusive);
+    req.set_truncate(true);
+    req.set_open_for_write(true);
+    req.set_replicas(options.replicas);
+    req.set_chunk_size(options.chunk_size);
+    req.set_client_id(ctx_->options().client_id);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::CreateResponse>(proto::META_CREATE, req));
+    if (!r.ok()) return r.status().WithContext("create " + std::string(path));
+    return MakeFileWriter(ctx_, std::string(path), r->inode(), r->lease_id(),
+                          options.fsync_on_close);
+  }
+
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+    if (inode.type() == proto::INODE_DIR) {
+      return Status::IsDirectory(std::string(path) + " is a folder");
+    }
+    proto::OpenRequest req;
+    req.set_inode(inode.id());
+    req.set_client_id(ctx_->options().client_id);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+    if (!r.ok()) return r.status().WithContext("open " + std::string(path));
+    return MakeFileReader(ctx_, std::string(path), std::move(*r));
+  }
+
+  Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) override {
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+    proto::GetLayoutRequest req;
+    req.set_inode(inode.id());
+    auto r = ctx_->RunSync(ctx_->Meta<proto::GetLayoutResponse>(proto::META_GET_LAYOUT, req));
+    if (!r.ok()) return r.status().WithContext("layout of " + std::string(path));
+    std::vector<ChunkLocation> out;
+    for (const auto& c : r->chunks()) out.push_back(ToChunkLocation(c));
+    return out;
+  }
+
+  Result<FsStats> StatFs() override {
+    auto r = ctx_->RunSync(
+        ctx_->Meta<proto::StatFsResponse>(proto::META_STATFS, proto::StatFsRequest{}));
+    if (!r.ok()) return r.status();
+    FsStats s;
+    s.capacity_bytes = r->capacity_bytes();
+    s.used_bytes = r->used_bytes();
+    s.free_bytes = r->free_bytes();
+    s.files = r->files();
+    s.chunks = r->chunks();
+    s.nodes_up = r->nodes_up();
+    s.nodes_total = r->nodes_total();
+    return s;
+  }
+
+  Result<std::vector<NodeStatus>> ListNodes() override {
+    auto r = ctx_->RunSync(
+        ctx_->Meta<proto::ListNodesResponse>(proto::META_LIST_NODES, proto::ListNodesRequest{}));
+    if (!r.ok()) return r.status();
+    std::vector<NodeStatus> out;
+    for (const auto& n : r->nodes()) out.push_back(ToNodeStatus(n));
+    return out;
+  }
+
+ private:
+  Result<proto::Inode> ResolveSync(std::string_view path) {
+    ASSIGN_OR_RETURN(std::string p, NormalizePath(path));
+    proto::ResolveRequest req;
+    req.set_path(p);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::ResolveResponse>(proto::META_RESOLVE, req));
+    if (!r.ok()) return r.status();
+    return r->inode();
+  }
+
+  // Resolves the parent folder of `path`: {parent inode id, name}.
+  Result<std::pair<uint64_t, std::string>> ParentAndName(std::string_view path) {
+    ASSIGN_OR_RETURN(std::string p, NormalizePath(path));
+    ASSIGN_OR_RETURN(auto split, SplitParent(p));
+    ASSIGN_OR_RETURN(auto parent, ResolveSync(split.first));
+    if (parent.type() != proto::INODE_DIR) {
+      return Status::NotDirectory(split.first + " is not a folder");
+    }
+    return std::make_pair(parent.id(), split.second);
+  }
+
+  Result<FileInfo> SetAttr(const proto::SetAttrRequest& req, std::string_view path) {
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SetAttrResponse>(proto::META_SETATTR, req));
+    if (!r.ok()) return r.status().WithContext("setattr " + std::string(path));
+    return ToFileInfo(r->inode());
+  }
+
+  std::shared_ptr<ClientContext> ctx_;
+};
+
+}  // namespace
+}  // namespace client
+
+Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.meta_address.empty()) {
+    return Status::InvalidArgument("no metadata service address given");
+  }
+  auto hp = net::SplitHostPort(options.meta_address);
+  if (!hp.ok()) return hp.status();
+  if (options.client_id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    options.client_id = std::string(host) + ":" + std::to_string(getpid());
+  }
+  auto ctx = std::make_shared<client::ClientContext>(std::move(options));
+  // Fail early, with the address in the message, when metad is unreachable.
+  auto ping = ctx->RunSync(ctx->Meta<proto::PingResponse>(proto::PING, proto::PingRequest{}));
+  if (!ping.ok()) {
+    return ping.status().WithContext("cannot reach granary-metad at " + ctx->options().meta_address);
+  }
+  return std::unique_ptr<Client>(new client::ClientImpl(std::move(ctx)));
+}
+
+}  // namespace granary

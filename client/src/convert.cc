@@ -1,0 +1,53 @@
+#include "client/src/convert.h"
+
+namespace granary::client {
+
+FileInfo ToFileInfo(const proto::Inode& in) {
+  FileInfo f;
+  f.inode = in.id();
+  switch (in.type()) {
+    case proto::INODE_FILE: f.type = FileType::kFile; break;
+    case proto::INODE_DIR: f.type = FileType::kDirectory; break;
+    case proto::INODE_SYMLINK: f.type = FileType::kSymlink; break;
+    default: f.type = FileType::kUnknown; break;
+  }
+  f.mode = in.mode();
+  f.uid = in.uid();
+  f.gid = in.gid();
+  f.size = in.size();
+  f.nlink = in.nlink();
+  f.mtime_sec = in.mtime().sec();
+  f.mtime_nsec = in.mtime().nsec();
+  f.ctime_sec = in.ctime().sec();
+  f.replicas = in.replicas();
+  f.chunk_size = in.chunk_size();
+  f.symlink_target = in.symlink_target();
+  return f;
+}
+
+ChunkLocation ToChunkLocation(const proto::ChunkInfo& c) {
+  ChunkLocation l;
+  l.chunk_index = c.chunk_index();
+  l.chunk_id = c.chunk_id();
+  l.version = c.version();
+  l.length = c.length();
+  l.stored_length = c.stored_length();
+  for (const auto& r : c.replicas()) l.replicas.push_back({r.node_id(), r.address()});
+  return l;
+}
+
+NodeStatus ToNodeStatus(const proto::NodeInfo& n) {
+  NodeStatus s;
+  s.node_id = n.node_id();
+  s.address = n.address();
+  s.failure_domain = n.failure_domain();
+  s.up = n.state() == proto::NODE_UP;
+  s.capacity_bytes = n.capacity_bytes();
+  s.used_bytes = n.used_bytes();
+  s.free_bytes = n.free_bytes();
+  s.chunk_count = n.chunk_count();
+  s.last_heartbeat_ms = n.last_heartbeat_ms();
+  return s;
+}
+
+}  // namespace granary::client

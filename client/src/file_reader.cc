@@ -1,0 +1,287 @@
+// FileReader: parallel ranged reads with read-ahead.
+//
+// A PRead is cut into requests of up to kBlocksPerRequest blocks within one
+// chunk; requests go to the chunk's replicas round-robin and run in parallel.
+// Blocks wholly inside the caller's buffer are decoded straight into it;
+// partly covered blocks and read-ahead go through a small block cache. A
+// reader that continues where its last PRead ended is sequential: blocks up to
+// readahead_bytes ahead are fetched in the background.
+#include "client/src/file_reader.h"
+
+#include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "client/src/chunk_io.h"
+#include "client/src/convert.h"
+#include "common/codec/block.h"
+
+namespace granary::client {
+namespace {
+
+constexpr uint64_t kBlockSize = codec::kDefaultBlockSize;
+constexpr uint32_t kBlocksPerRequest = 4;
+// Cache entries kept beyond the read-ahead window (partial blocks of random reads).
+constexpr size_t kExtraCachedBlocks = 16;
+
+struct CachedBlock {
+  CachedBlock() : ready(promise.get_future().share()) {}
+  std::promise<Status> promise;
+  std::shared_future<Status> ready;
+  Buffer data;  // decoded bytes, valid once ready holds OK
+};
+
+// Where one fetched block goes: straight into the caller's buffer, or a cache slot.
+struct Dest {
+  uint8_t* direct = nullptr;
+  std::shared_ptr<CachedBlock> cached;
+};
+
+class ReaderState : public std::enable_shared_from_this<ReaderState> {
+ public:
+  ReaderState(std::shared_ptr<ClientContext> ctx, std::string path, proto::OpenResponse open)
+      : ctx_(std::move(ctx)), path_(std::move(path)), info_(ToFileInfo(open.inode())) {
+    size_ = open.inode().size();
+    chunk_size_ = open.inode().chunk_size();
+    for (auto& c : *open.mutable_chunks()) {
+      uint64_t i = c.chunk_index();
+      if (i >= chunks_.size()) chunks_.resize(i + 1);
+      chunks_[i] = std::move(c);
+    }
+    readahead_blocks_ = ctx_->options().readahead_bytes / kBlockSize;
+  }
+
+  Result<size_t> PRead(uint64_t offset, MutableByteSpan out);
+  uint64_t size() const { return size_; }
+  const FileInfo& info() const { return info_; }
+
+ private:
+  // The chunk holding global block g, or null for a hole; *bic = block in chunk.
+  const proto::ChunkInfo* ChunkOf(uint64_t g, uint32_t* bic) const {
+    uint64_t ci = g * kBlockSize / chunk_size_;
+    *bic = static_cast<uint32_t>((g * kBlockSize % chunk_size_) / kBlockSize);
+    if (ci >= chunks_.size() || chunks_[ci].chunk_id() == 0) return nullptr;
+    if (*bic >= chunks_[ci].block_count()) return nullptr;
+    return &chunks_[ci];
+  }
+  uint64_t BlockLen(uint64_t g) const {
+    uint64_t start = g * kBlockSize;
+    return start >= size_ ? 0 : std::min<uint64_t>(kBlockSize, size_ - start);
+  }
+  // Launches fetches of blocks [g0, g1) into `dests` (one per block), cut into
+  // per-chunk requests; returns their futures.
+  void Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,
+              std::vector<std::future<Status>>* futures);
+  net::Awaitable<Status> Fetch(proto::ChunkInfo chunk, uint32_t first, std::vector<Dest> dests);
+  void Prefetch(uint64_t from_block);
+
+  std::shared_ptr<ClientContext> ctx_;
+  const std::string path_;
+  FileInfo info_;
+  uint64_t size_ = 0;
+  uint64_t chunk_size_ = 0;
+  std::vector<proto::ChunkInfo> chunks_;  // by chunk index; chunk_id 0 = hole
+  uint64_t readahead_blocks_ = 0;
+
+  std::mutex mu_;
+  std::map<uint64_t, std::shared_ptr<CachedBlock>> cache_;  // by global block
+  uint64_t next_sequential_ = 0;  // offset a sequential reader asks for next
+  uint64_t prefetched_until_ = 0;  // global blocks below this were prefetched
+  std::atomic<size_t> next_replica_{0};
+};
+
+net::Awaitable<Status> ReaderState::Fetch(proto::ChunkInfo chunk, uint32_t first,
+                                          std::vector<Dest> dests) {
+  const uint32_t count = static_cast<uint32_t>(dests.size());
+  Status st;
+  auto reply = co_await ReadBlocks(*ctx_, chunk, first, count, next_replica_++);
+  std::vector<EncodedBlockRef> blocks;
+  if (!reply.ok()) {
+    st = reply.status();
+  } else {
+    auto split = SplitBlocks(chunk, reply->span(), count);
+    if (!split.ok()) st = split.status(); else blocks = std::move(*split);
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    Status bst = st;
+    if (bst.ok()) {
+      const auto& b = blocks[i];
+      uint64_t expected = std::min<uint64_t>(kBlockSize, chunk.length() - uint64_t(first + i) * kBlockSize);
+      if (b.header.raw_len != expected) {
+        bst = Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+                                 std::to_string(first + i) + " holds " +
+                                 std::to_string(b.header.raw_len) + " bytes, expected " +
+                                 std::to_string(expected));
+      } else if (dests[i].direct) {
+        bst = codec::DecodeBlock(b.header, b.stored, MutableByteSpan(dests[i].direct, expected));
+      } else {
+        Buffer data(expected);
+        bst = codec::DecodeBlock(b.header, b.stored, data.span());
+        if (bst.ok()) dests[i].cached->data = std::move(data);
+      }
+    }
+    if (!bst.ok()) {
+      bst = bst.WithContext(path_);
+      if (st.ok()) st = bst;
+    }
+    if (dests[i].cached) dests[i].cached->promise.set_value(bst);
+  }
+  co_return st;
+}
+
+void ReaderState::Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,
+                         std::vector<std::future<Status>>* futures) {
+  uint64_t g = g0;
+  while (g < g1) {
+    uint32_t first;
+    const proto::ChunkInfo* chunk = ChunkOf(g, &first);
+    uint64_t run = 1;
+    while (g + run < g1 && run < kBlocksPerRequest) {
+      uint32_t b;
+      if (ChunkOf(g + run, &b) != chunk || chunk == nullptr) break;
+      ++run;
+    }
+    std::vector<Dest> part(std::make_move_iterator(dests.begin() + (g - g0)),
+                           std::make_move_iterator(dests.begin() + (g - g0 + run)));
+    if (chunk == nullptr) {
+      // A hole (never written): zeros.
+      for (auto& d : part) {
+        uint64_t len = BlockLen(g);
+        if (d.direct) {
+          std::memset(d.direct, 0, len);
+        } else {
+          d.cached->data = Buffer(len);
+          std::memset(d.cached->data.data(), 0, len);
+          d.cached->promise.set_value(Status::Ok());
+        }
+      }
+    } else {
+      // The lambda (and with it `self`) lives until the fetch completes.
+      auto f = asio::co_spawn(
+          ctx_->io(),
+          [self = shared_from_this(), c = *chunk, first, part = std::move(part)]() mutable {
+            return self->Fetch(std::move(c), first, std::move(part));
+          },
+          asio::use_future);
+      if (futures) futures->push_back(std::move(f));
+    }
+    g += run;
+  }
+}
+
+// Under mu_: fetches the read-ahead window after `from_block` into the cache.
+void ReaderState::Prefetch(uint64_t from_block) {
+  uint64_t end_block = (size_ + kBlockSize - 1) / kBlockSize;
+  uint64_t start = std::max(from_block, prefetched_until_);
+  uint64_t stop = std::min(end_block, from_block + readahead_blocks_);
+  // Prefetch in whole requests only, to keep requests large.
+  if (stop <= start || (stop - start < kBlocksPerRequest && stop != end_block)) return;
+  std::vector<Dest> dests;
+  for (uint64_t g = start; g < stop; ++g) {
+    auto slot = std::make_shared<CachedBlock>();
+    cache_[g] = slot;
+    dests.push_back({nullptr, slot});
+  }
+  prefetched_until_ = stop;
+  Launch(start, stop, std::move(dests), nullptr);
+}
+
+Result<size_t> ReaderState::PRead(uint64_t offset, MutableByteSpan out) {
+  if (offset >= size_ || out.empty()) return size_t{0};
+  const uint64_t len = std::min<uint64_t>(out.size(), size_ - offset);
+  const uint64_t g0 = offset / kBlockSize;
+  const uint64_t g1 = (offset + len - 1) / kBlockSize + 1;
+
+  // Plan every block: from the cache, straight into `out`, or via a new slot.
+  std::vector<std::shared_ptr<CachedBlock>> slots(g1 - g0);
+  std::vector<std::future<Status>> futures;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<Dest> dests;
+    uint64_t run_start = g1;
+    auto flush = [&](uint64_t g) {
+      if (run_start < g) Launch(run_start, g, std::move(dests), &futures);
+      dests.clear();
+      run_start = g1;
+    };
+    for (uint64_t g = g0; g < g1; ++g) {
+      auto it = cache_.find(g);
+      if (it != cache_.end()) {
+        slots[g - g0] = it->second;
+        flush(g);
+        continue;
+      }
+      if (run_start == g1) run_start = g;
+      uint64_t bstart = g * kBlockSize;
+      bool whole = bstart >= offset && bstart + BlockLen(g) <= offset + len;
+      if (whole) {
+        dests.push_back({out.data() + (bstart - offset), nullptr});
+      } else {
+        auto slot = std::make_shared<CachedBlock>();
+        cache_[g] = slot;
+        slots[g - g0] = slot;
+        dests.push_back({nullptr, slot});
+      }
+    }
+    flush(g1);
+    if (readahead_blocks_ && offset == next_sequential_) Prefetch(g1);
+    next_sequential_ = offset + len;
+  }
+
+  Status st;
+  for (auto& f : futures) {
+    Status s = f.get();
+    if (st.ok() && !s.ok()) st = s;
+  }
+  for (uint64_t g = g0; g < g1; ++g) {
+    auto& slot = slots[g - g0];
+    if (!slot) continue;
+    Status s = slot->ready.get();
+    if (!s.ok()) {
+      std::lock_guard lock(mu_);
+      cache_.erase(g);  // a later read tries again
+      if (st.ok()) st = s;
+      continue;
+    }
+    uint64_t bstart = g * kBlockSize;
+    uint64_t from = std::max(bstart, offset);
+    uint64_t to = std::min(bstart + slot->data.size(), offset + len);
+    if (to > from) std::memcpy(out.data() + (from - offset), slot->data.data() + (from - bstart), to - from);
+  }
+  {
+    // Blocks wholly behind this read are no longer needed; keep the cache bounded.
+    std::lock_guard lock(mu_);
+    uint64_t keep_from = (offset + len) / kBlockSize;
+    cache_.erase(cache_.begin(), cache_.lower_bound(keep_from));
+    while (cache_.size() > readahead_blocks_ + kExtraCachedBlocks) cache_.erase(std::prev(cache_.end()));
+    if (prefetched_until_ > 0 && !cache_.empty()) prefetched_until_ = std::min(prefetched_until_, std::prev(cache_.end())->first + 1);
+  }
+  if (!st.ok()) return st;
+  return static_cast<size_t>(len);
+}
+
+class FileReaderImpl final : public FileReader {
+ public:
+  explicit FileReaderImpl(std::shared_ptr<ReaderState> s) : s_(std::move(s)) {}
+  Result<size_t> PRead(uint64_t offset, MutableByteSpan out) override { return s_->PRead(offset, out); }
+  uint64_t size() const override { return s_->size(); }
+  const FileInfo& info() const override { return s_->info(); }
+
+ private:
+  std::shared_ptr<ReaderState> s_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
+                                                   std::string path, proto::OpenResponse open) {
+  if (open.inode().chunk_size() == 0 || open.inode().chunk_size() % kBlockSize != 0) {
+    return Status::Internal(path + ": metadata returned chunk size " +
+                            std::to_string(open.inode().chunk_size()));
+  }
+  auto state = std::make_shared<ReaderState>(std::move(ctx), std::move(path), std::move(open));
+  return std::unique_ptr<FileReader>(new FileReaderImpl(std::move(state)));
+}
+
+}  // namespace granary::client

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "client/src/client_context.h"
+#include "common/proto/granary.pb.h"
+
+namespace granary::client {
+
+// Reader over the file described by `open` (its inode and chunk map).
+Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
+                                                   std::string path, proto::OpenResponse open);
+
+}  // namespace granary::client
