@@ -74,6 +74,8 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   void Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,
               std::vector<std::future<Status>>* futures);
   net::Awaitable<Status> Fetch(proto::ChunkInfo chunk, uint32_t first, std::vector<Dest> dests);
+  net::Awaitable<Status> FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
+                                   std::vector<Dest>& dests, size_t replica);
   void Prefetch(uint64_t from_block);
 
   std::shared_ptr<ClientContext> ctx_;
@@ -91,41 +93,50 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   std::atomic<size_t> next_replica_{0};
 };
 
+// Fetches and decodes blocks [first, first + dests.size()) of `chunk` from one
+// replica (ReadBlocks itself moves on after transport errors).
+net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
+                                              std::vector<Dest>& dests, size_t replica) {
+  const uint32_t count = static_cast<uint32_t>(dests.size());
+  CO_ASSIGN_OR_RETURN(Buffer reply, co_await ReadBlocks(*ctx_, chunk, first, count, replica));
+  CO_ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, reply.span(), count));
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto& b = blocks[i];
+    const uint64_t start = uint64_t(first + i) * kBlockSize;
+    const uint64_t expected = chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+    if (b.header.raw_len != expected) {
+      co_return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+                                   std::to_string(first + i) + " holds " +
+                                   std::to_string(b.header.raw_len) + " bytes, expected " +
+                                   std::to_string(expected));
+    }
+    MutableByteSpan out;
+    if (dests[i].direct) {
+      out = MutableByteSpan(dests[i].direct, expected);
+    } else {
+      if (dests[i].cached->data.size() != expected) dests[i].cached->data = Buffer(expected);
+      out = dests[i].cached->data.span();
+    }
+    CO_RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored, out).WithContext(
+        "chunk " + std::to_string(chunk.chunk_id()) + " block " + std::to_string(first + i)));
+  }
+  co_return Status::Ok();
+}
+
 net::Awaitable<Status> ReaderState::Fetch(proto::ChunkInfo chunk, uint32_t first,
                                           std::vector<Dest> dests) {
-  const uint32_t count = static_cast<uint32_t>(dests.size());
+  // A replica whose bytes fail the end-to-end checksum is skipped: the next
+  // attempt starts at the next replica.
+  const size_t base = next_replica_++;
+  const int attempts = std::max(1, chunk.replicas_size());
   Status st;
-  auto reply = co_await ReadBlocks(*ctx_, chunk, first, count, next_replica_++);
-  std::vector<EncodedBlockRef> blocks;
-  if (!reply.ok()) {
-    st = reply.status();
-  } else {
-    auto split = SplitBlocks(chunk, reply->span(), count);
-    if (!split.ok()) st = split.status(); else blocks = std::move(*split);
+  for (int a = 0; a < attempts; ++a) {
+    st = co_await FetchOnce(chunk, first, dests, base + a);
+    if (st.ok() || (st.code() != proto::CHECKSUM_MISMATCH && st.code() != proto::CORRUPTION)) break;
   }
-  for (uint32_t i = 0; i < count; ++i) {
-    Status bst = st;
-    if (bst.ok()) {
-      const auto& b = blocks[i];
-      uint64_t expected = std::min<uint64_t>(kBlockSize, chunk.length() - uint64_t(first + i) * kBlockSize);
-      if (b.header.raw_len != expected) {
-        bst = Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
-                                 std::to_string(first + i) + " holds " +
-                                 std::to_string(b.header.raw_len) + " bytes, expected " +
-                                 std::to_string(expected));
-      } else if (dests[i].direct) {
-        bst = codec::DecodeBlock(b.header, b.stored, MutableByteSpan(dests[i].direct, expected));
-      } else {
-        Buffer data(expected);
-        bst = codec::DecodeBlock(b.header, b.stored, data.span());
-        if (bst.ok()) dests[i].cached->data = std::move(data);
-      }
-    }
-    if (!bst.ok()) {
-      bst = bst.WithContext(path_);
-      if (st.ok()) st = bst;
-    }
-    if (dests[i].cached) dests[i].cached->promise.set_value(bst);
+  if (!st.ok()) st = st.WithContext(path_);
+  for (auto& d : dests) {
+    if (d.cached) d.cached->promise.set_value(st);
   }
   co_return st;
 }

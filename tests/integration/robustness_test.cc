@@ -1,0 +1,146 @@
+// Restarts, garbage on the wire and damaged replicas, with real daemons.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/test_data.h"
+#include "tests/testutil/test_cluster.h"
+
+namespace granary::testutil {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr size_t kMiB = 1 << 20;
+
+std::unique_ptr<TestCluster> StartCluster() {
+  auto c = TestCluster::Start({.chunkservers = 3});
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+// Sends raw bytes to `address`, then reads until the peer closes.
+std::string Exchange(const std::string& address, const std::string& bytes) {
+  auto colon = address.rfind(':');
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address(address.substr(0, colon)),
+             static_cast<uint16_t>(std::stoi(address.substr(colon + 1)))});
+  asio::write(s, asio::buffer(bytes));
+  s.shutdown(asio::ip::tcp::socket::shutdown_send);
+  std::string got;
+  char buf[4096];
+  asio::error_code ec;
+  while (true) {
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  return got;
+}
+
+TEST(Robustness, MetadRestartKeepsEverything) {
+  auto cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  auto data = MakeData(11 * kMiB + 5, 8);
+  CreateOptions o;
+  o.chunk_size = 4 * kMiB;
+  ASSERT_OK(client->Mkdir("/keep/me", 0750, true));
+  ASSERT_OK(WriteFile(*client, "/keep/me/file", data, o));
+  ASSERT_OK(WriteFile(*client, "/keep/empty", {}));
+  ASSERT_OK(client->Rename("/keep/empty", "/keep/renamed"));
+
+  ASSERT_OK(cluster->KillMetad(SIGKILL));  // no clean shutdown
+  ASSERT_OK(cluster->RestartMetad());
+  ASSERT_OK(cluster->WaitForAllUp());
+
+  ASSERT_OK_AND_ASSIGN(auto fresh, cluster->Connect());
+  ASSERT_OK_AND_ASSIGN(auto dir, fresh->Stat("/keep/me"));
+  EXPECT_EQ(dir.mode & 0777, 0750u);
+  ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*fresh, "/keep/me/file"));
+  EXPECT_TRUE(back == data);
+  ASSERT_OK(fresh->Stat("/keep/renamed"));
+  ASSERT_ERROR(fresh->Stat("/keep/empty"), proto::NOT_FOUND);
+  // New chunk ids do not collide with the ones handed out before the crash.
+  ASSERT_OK(WriteFile(*fresh, "/keep/after", MakeData(6 * kMiB, 9), o));
+  ASSERT_OK_AND_ASSIGN(auto before, fresh->GetLayout("/keep/me/file"));
+  ASSERT_OK_AND_ASSIGN(auto after, fresh->GetLayout("/keep/after"));
+  for (auto& a : after)
+    for (auto& b : before) EXPECT_NE(a.chunk_id, b.chunk_id);
+  ASSERT_OK_AND_ASSIGN(auto again, ReadFile(*fresh, "/keep/me/file"));
+  EXPECT_TRUE(again == data);
+}
+
+TEST(Robustness, GarbageFramesLeaveDaemonsUp) {
+  auto cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  const std::string targets[] = {cluster->meta_address(), cluster->chunkd_address(0)};
+  const std::string garbage[] = {
+      std::string(64, '\0'),
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+      std::string("GRNY\x01\x01\x64\x00", 8) + std::string(40, '\xff'),  // bad checksum
+      std::string(1 << 16, 'z'),
+  };
+  for (const auto& t : targets) {
+    for (const auto& g : garbage) {
+      std::string reply = Exchange(t, g);
+      // Either an error frame (with a reason) or a plain close; never a crash.
+      if (!reply.empty()) EXPECT_NE(reply.find("magic"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(cluster->chunkd_running(0));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  ASSERT_OK(WriteFile(*client, "/still-works", MakeData(2 * kMiB, 1)));
+  ASSERT_OK_AND_ASSIGN(auto nodes, client->ListNodes());
+  EXPECT_EQ(nodes.size(), 3u);
+}
+
+TEST(Robustness, ReadFailsOverFromCorruptAndDeadReplicas) {
+  auto cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  auto data = MakeData(3 * kMiB, 21);
+  CreateOptions o;
+  o.chunk_size = 4 * kMiB;
+  ASSERT_OK(WriteFile(*client, "/fragile", data, o));
+  ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/fragile"));
+  ASSERT_EQ(layout.size(), 1u);
+  char name[64];
+  std::snprintf(name, sizeof name, "%016llx.%llu", (unsigned long long)layout[0].chunk_id,
+                (unsigned long long)layout[0].version);
+  // Flip a byte in the middle of the first replica's chunk file.
+  const auto& first = layout[0].replicas[0];
+  int corrupt_index = -1;
+  for (int i = 0; i < cluster->num_chunkservers(); ++i) {
+    if (cluster->chunkd_address(i) == first.address) corrupt_index = i;
+  }
+  ASSERT_GE(corrupt_index, 0);
+  bool flipped = false;
+  for (auto& e : fs::recursive_directory_iterator(cluster->chunkd_data_dir(corrupt_index))) {
+    if (e.path().filename() != name) continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1000);
+    char c;
+    f.get(c);
+    f.seekp(1000);
+    f.put(static_cast<char>(c ^ 0x5a));
+    flipped = true;
+  }
+  ASSERT_TRUE(flipped);
+  // Every read still returns the right bytes: the bad replica is skipped.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/fragile"));
+    EXPECT_TRUE(back == data) << "read " << i;
+  }
+  // Kill a different replica too: one good copy is enough.
+  int dead = (corrupt_index + 1) % cluster->num_chunkservers();
+  ASSERT_OK(cluster->KillChunkd(dead, SIGKILL));
+  ASSERT_OK_AND_ASSIGN(auto fresh, cluster->Connect());
+  ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*fresh, "/fragile"));
+  EXPECT_TRUE(back == data);
+}
+
+}  // namespace
+}  // namespace granary::testutil
