@@ -1,0 +1,30 @@
+// granary cluster status: the node table with totals.
+#include <cstdio>
+
+#include "tools/command.h"
+#include "tools/table.h"
+
+namespace granary::tools {
+namespace {
+
+Status RunClusterStatus(const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(std::string address, ResolveMetaAddress(global));
+  ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
+  ASSIGN_OR_RETURN(auto nodes, client->ListNodes());
+  std::printf("metad: %s\n", address.c_str());
+  std::fputs(RenderNodeTable(nodes).c_str(), stdout);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterCluster(CLI::App& app, CommandContext& ctx) {
+  CLI::App* cmd = app.add_subcommand("cluster", "cluster administration");
+  cmd->require_subcommand(1);
+  CLI::App* status = cmd->add_subcommand("status", "list chunk servers: state, capacity, chunks");
+  status->callback([&ctx] {
+    ctx.Select("cluster status", [&ctx] { return RunClusterStatus(ctx.global()); });
+  });
+}
+
+}  // namespace granary::tools

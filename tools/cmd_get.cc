@@ -1,0 +1,178 @@
+// granary get SRC DST: download a file or folder tree; DST '-' is stdout.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/buffer.h"
+#include "tools/command.h"
+#include "tools/transfer.h"
+
+namespace granary::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Large ranges let the client fan one PRead out over many chunks and replicas.
+constexpr size_t kReadBytes = 2 * kTransferBufferBytes;
+
+struct GetFlags {
+  std::string src;
+  std::string dst;
+  size_t jobs = 4;
+  bool fsync = false;
+};
+
+struct FileJob {
+  std::string remote;
+  std::string local;
+  uint64_t size = 0;
+  uint32_t mode = 0644;
+};
+
+Status LocalError(const std::string& what, const std::string& path, int err) {
+  std::string msg = what + " " + path + ": " + std::strerror(err);
+  return err == ENOENT ? Status::NotFound(msg) : Status::IoError(msg);
+}
+
+Status WriteAll(int fd, const uint8_t* p, size_t n, const std::string& name) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return LocalError("write", name, errno);
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+// Copies a remote file's contents to `fd` in large positional reads.
+Status Download(Client& client, const std::string& remote, int fd, const std::string& name,
+                TransferProgress& progress) {
+  ASSIGN_OR_RETURN(auto reader, client.Open(remote));
+  Buffer buf(std::min<uint64_t>(kReadBytes, std::max<uint64_t>(reader->size(), 1)));
+  uint64_t offset = 0;
+  while (true) {
+    auto n = reader->PRead(offset, buf.span());
+    if (!n.ok()) return n.status().WithContext(remote);
+    if (*n == 0) break;
+    RETURN_IF_ERROR(WriteAll(fd, buf.data(), *n, name));
+    offset += *n;
+    progress.AddBytes(*n);
+  }
+  progress.FileDone();
+  return Status::Ok();
+}
+
+// Writes into a temporary file beside job.local, then renames it into place,
+// so a failed download never leaves a truncated file under the real name.
+Status DownloadFile(Client& client, const FileJob& job, bool fsync, TransferProgress& progress) {
+  fs::path local(job.local);
+  std::string tmp = (local.parent_path() / ("." + local.filename().string() + ".granary-XXXXXX"))
+                        .string();
+  int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return LocalError("create", tmp, errno);
+  Status s = Download(client, job.remote, fd, job.local, progress);
+  if (s.ok() && fchmod(fd, job.mode) != 0) s = LocalError("chmod", tmp, errno);
+  if (s.ok() && fsync && ::fsync(fd) != 0) s = LocalError("fsync", tmp, errno);
+  if (close(fd) != 0 && s.ok()) s = LocalError("close", tmp, errno);
+  if (s.ok() && rename(tmp.c_str(), job.local.c_str()) != 0) s = LocalError("rename", tmp, errno);
+  if (!s.ok()) unlink(tmp.c_str());
+  return s;
+}
+
+Status EnsureLocalDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0) return Status::Ok();
+  int err = errno;
+  struct stat st{};
+  if (err == EEXIST && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::Ok();
+  return LocalError("mkdir", path, err);
+}
+
+// Walks a remote tree, creating local folders (parents first) and collecting
+// the files to fetch.
+Status PlanTree(Client& client, const std::string& remote, const std::string& local,
+                std::vector<FileJob>& jobs) {
+  RETURN_IF_ERROR(EnsureLocalDir(local));
+  ASSIGN_OR_RETURN(auto entries, client.ReadDir(remote));
+  for (const DirEntryInfo& e : entries) {
+    std::string r = JoinRemote(remote, e.name);
+    std::string l = local + "/" + e.name;
+    if (e.info.type == FileType::kDirectory) {
+      RETURN_IF_ERROR(PlanTree(client, r, l, jobs));
+    } else if (e.info.type == FileType::kFile) {
+      jobs.push_back({r, l, e.info.size, e.info.mode & 0777u});
+    } else {
+      std::fprintf(stderr, "granary: get: skipping %s (%s)\n", r.c_str(),
+                   std::string(FileTypeName(e.info.type)).c_str());
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunGet(const GlobalOptions& global, const GetFlags& f) {
+  ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
+  ASSIGN_OR_RETURN(std::string src, NormalizePath(f.src));
+  ASSIGN_OR_RETURN(FileInfo info, client->Stat(src));
+  bool is_dir = info.type == FileType::kDirectory;
+
+  if (f.dst == "-") {
+    if (is_dir) return Status::IsDirectory(src + " is a folder; cannot write it to stdout");
+    TransferProgress progress("get", info.size, 1);
+    Status s = Download(*client, src, STDOUT_FILENO, "stdout", progress);
+    progress.Finish();
+    std::fprintf(stderr, "%s\n", progress.Summary().c_str());
+    return s;
+  }
+  // cp-style destination: into DST when it is an existing folder.
+  std::string target = f.dst;
+  struct stat st{};
+  if (stat(f.dst.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::string name = RemoteBasename(src);
+    if (!name.empty()) target = (fs::path(f.dst) / name).string();
+  } else if (is_dir && stat(f.dst.c_str(), &st) == 0) {
+    return Status::NotDirectory(f.dst + " exists and is not a folder");
+  }
+
+  std::vector<FileJob> jobs;
+  if (is_dir) {
+    RETURN_IF_ERROR(PlanTree(*client, src, target, jobs));
+    std::sort(jobs.begin(), jobs.end(),
+              [](const FileJob& a, const FileJob& b) { return a.size > b.size; });
+  } else {
+    jobs.push_back({src, target, info.size, info.mode & 0777u});
+  }
+  uint64_t total = 0;
+  for (const FileJob& j : jobs) total += j.size;
+  TransferProgress progress("get", total, jobs.size());
+  Status s = RunParallel(f.jobs, jobs.size(), [&](size_t i) {
+    return DownloadFile(*client, jobs[i], f.fsync, progress);
+  });
+  progress.Finish();
+  std::fprintf(stderr, "%s\n", progress.Summary().c_str());
+  return s;
+}
+
+}  // namespace
+
+void RegisterGet(CLI::App& app, CommandContext& ctx) {
+  auto flags = std::make_shared<GetFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "get", "download a file or folder (recursively); DST '-' writes stdout. Into DST when "
+             "DST is an existing folder, like cp");
+  cmd->add_option("SRC", flags->src, "cluster path")->required();
+  cmd->add_option("DST", flags->dst, "local file or folder, or '-'")->required();
+  cmd->add_option("-j,--jobs", flags->jobs, "files downloaded in parallel")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--fsync", flags->fsync, "fsync each local file before renaming it into place");
+  cmd->callback([&ctx, flags] {
+    ctx.Select("get", [&ctx, flags] { return RunGet(ctx.global(), *flags); });
+  });
+}
+
+}  // namespace granary::tools

@@ -1,0 +1,46 @@
+// granary setattr PATH [--replicas N] [--chunk-size BYTES]: change a layout.
+#include <cstdio>
+
+#include "tools/command.h"
+
+namespace granary::tools {
+namespace {
+
+struct SetattrFlags {
+  std::string path;
+  uint32_t replicas = 0;
+  std::string chunk_size;
+};
+
+Status RunSetattr(const GlobalOptions& global, const SetattrFlags& f) {
+  uint64_t chunk_size = 0;
+  if (!f.chunk_size.empty()) {
+    ASSIGN_OR_RETURN(chunk_size, ParseSize(f.chunk_size));
+  }
+  if (f.replicas == 0 && chunk_size == 0) {
+    return Status::InvalidArgument("nothing to change: give --replicas and/or --chunk-size");
+  }
+  ASSIGN_OR_RETURN(std::string path, NormalizePath(f.path));
+  ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
+  ASSIGN_OR_RETURN(FileInfo info, client->SetLayout(path, f.replicas, chunk_size));
+  std::printf("%s: replicas %u, chunk size %s\n", path.c_str(), info.replicas,
+              FormatBytes(info.chunk_size).c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterSetattr(CLI::App& app, CommandContext& ctx) {
+  auto flags = std::make_shared<SetattrFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "setattr", "set replication factor or chunk size; new files in a folder inherit them");
+  cmd->add_option("PATH", flags->path, "cluster path")->required();
+  cmd->add_option("--replicas", flags->replicas, "replication factor")->check(CLI::Range(1, 16));
+  cmd->add_option("--chunk-size", flags->chunk_size,
+                  "chunk size, e.g. 64M (folders and empty files only)");
+  cmd->callback([&ctx, flags] {
+    ctx.Select("setattr", [&ctx, flags] { return RunSetattr(ctx.global(), *flags); });
+  });
+}
+
+}  // namespace granary::tools

@@ -1,0 +1,46 @@
+// granary: the user and admin command line of a Granary cluster.
+#include <cstdio>
+#include <exception>
+
+#include "common/log.h"
+#include "tools/command.h"
+
+int main(int argc, char** argv) {
+  using namespace granary::tools;
+  CLI::App app{"granary: store and fetch model weights and datasets on a Granary cluster"};
+  app.name("granary");
+  app.fallthrough();  // global flags are accepted after the subcommand too
+  app.require_subcommand(1);
+  CommandContext ctx;
+  app.add_option("--meta", ctx.global().meta,
+                 "metadata server HOST:PORT (default: $GRANARY_META, else ./granary-dev)");
+  app.add_option("--log-level", ctx.global().log_level, "client library log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  for (auto reg : {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir,
+                   RegisterMv, RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster,
+                   RegisterDev}) {
+    reg(app, ctx);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help or the usage error
+    return code == 0 ? 0 : 2;
+  }
+  if (!ctx.selected()) {
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return 2;
+  }
+  try {
+    (void)granary::InitLogging("granary", ctx.global().log_level);
+    granary::Status s = ctx.Run();
+    if (!s.ok()) {
+      std::fprintf(stderr, "granary: %s: %s\n", ctx.name().c_str(), s.ToString().c_str());
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "granary: %s: INTERNAL: %s\n", ctx.name().c_str(), e.what());
+    return 1;
+  }
+  return 0;
+}
