@@ -48,9 +48,11 @@ TEST_F(ProcessTest, SpawnMatchAndStop) {
 }
 
 TEST_F(ProcessTest, StopEscalatesToKill) {
-  // A shell that ignores SIGTERM needs SIGKILL.
-  ASSERT_OK_AND_ASSIGN(pid_t pid,
-                       SpawnProcess(Spawn({"/bin/sh", "-c", "trap '' TERM; sleep 30 & wait"})));
+  // A shell that ignores SIGTERM needs SIGKILL. Short sleeps and no shared
+  // stdout, so no orphan holds the test's output open after the kill.
+  ASSERT_OK_AND_ASSIGN(
+      pid_t pid, SpawnProcess(Spawn({"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"},
+                                    "/dev/null")));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let trap install
   bool killed = false;
   ASSERT_OK(StopProcess(pid, "/bin/sh", std::chrono::milliseconds(200), &killed));
