@@ -1,0 +1,83 @@
+// SetAttr: changes attributes of one inode in one transaction.
+//
+// size (files only) truncates or extends: shrinking drops whole chunks past
+// the new size and caps the last partial chunk's length (TruncateChunks);
+// growing leaves a hole that reads as zeros. replicas applies to chunks
+// allocated afterwards (existing chunks keep their replica count until repair
+// re-replicates them). chunk_size may change only on folders and on files
+// without data, since existing chunk indexes depend on it.
+
+#include <fmt/format.h>
+
+#include "metadata/ops/op_util.h"
+#include "metadata/ops/ops.h"
+
+namespace granary::metadata {
+namespace {
+
+Status Validate(const proto::SetAttrRequest& req) {
+  if (req.has_atime()) RETURN_IF_ERROR(ValidateTimespec(req.atime(), "atime"));
+  if (req.has_mtime()) RETURN_IF_ERROR(ValidateTimespec(req.mtime(), "mtime"));
+  if (req.has_replicas()) RETURN_IF_ERROR(ValidateReplicas(req.replicas(), "replicas"));
+  if (req.has_chunk_size()) RETURN_IF_ERROR(ValidateChunkSize(req.chunk_size(), "chunk_size"));
+  if (req.has_size() && req.size() > kMaxFileSize) {
+    return Status::InvalidArgument(
+        fmt::format("size = {} exceeds the largest file size {}", req.size(), kMaxFileSize));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrResponse* resp) {
+  RETURN_IF_ERROR(Validate(req));
+  proto::Inode updated;
+  int64_t dropped = 0;
+  Status st = RunTxn(s, "setattr", [&]() -> Status {
+    dropped = 0;
+    ASSIGN_OR_RETURN(InodeRecord rec, LoadExistingInode(s.kv(), req.inode()));
+    updated = rec.inode;
+    const bool is_dir = updated.type() == proto::INODE_DIR;
+    KvTxn txn;
+    proto::Timespec now = s.clock().WallTimespec();
+    if (req.has_mode()) updated.set_mode(req.mode() & 07777);
+    if (req.has_uid()) updated.set_uid(req.uid());
+    if (req.has_gid()) updated.set_gid(req.gid());
+    if (req.has_atime()) *updated.mutable_atime() = req.atime();
+    if (req.has_mtime()) *updated.mutable_mtime() = req.mtime();
+    if (req.has_replicas()) updated.set_replicas(req.replicas());
+    if (req.has_chunk_size() && req.chunk_size() != updated.chunk_size()) {
+      if (!is_dir) {
+        ASSIGN_OR_RETURN(std::vector<ChunkRecord> committed,
+                         LoadChunkRange(s.kv(), ChunkPrefix(updated.id()), 0, 1));
+        ASSIGN_OR_RETURN(std::vector<ChunkRecord> pending,
+                         LoadChunkRange(s.kv(), PendingChunkPrefix(updated.id()), 0, 1));
+        if (updated.size() != 0 || !committed.empty() || !pending.empty()) {
+          return Status::InvalidArgument(fmt::format(
+              "chunk_size of inode {} cannot change: the file already has data", updated.id()));
+        }
+        txn.ExpectRangeEmpty(KeyRange::Prefix(ChunkPrefix(updated.id())));
+        txn.ExpectRangeEmpty(KeyRange::Prefix(PendingChunkPrefix(updated.id())));
+      }
+      updated.set_chunk_size(req.chunk_size());
+    }
+    if (req.has_size()) {
+      RETURN_IF_ERROR(RequireFile(updated));
+      // Always cut at the new size: chunks a writer committed past the old
+      // (visible) size are cut too, so the file is exactly [0, size).
+      ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size()));
+      if (req.size() != updated.size() && !req.has_mtime()) *updated.mutable_mtime() = now;
+      updated.set_size(req.size());
+    }
+    *updated.mutable_ctime() = now;
+    txn.ExpectEquals(InodeKey(updated.id()), rec.raw);
+    txn.Put(InodeKey(updated.id()), SerializeInode(updated));
+    return s.kv().Commit(txn, CommitOptions{.sync = true});
+  });
+  if (!st.ok()) return st;
+  s.chunk_count -= dropped;
+  *resp->mutable_inode() = Visible(s, std::move(updated));
+  return Status::Ok();
+}
+
+}  // namespace granary::metadata

@@ -1,0 +1,104 @@
+#include "metadata/service/meta_service.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <future>
+
+#include "common/log.h"
+#include "metadata/ops/ops.h"
+
+namespace granary::metadata {
+
+MetaService::MetaService(MetaState& state, MetaServiceOptions options)
+    : state_(state),
+      options_(options),
+      pool_(static_cast<size_t>(std::max(1, options.worker_threads))),
+      upkeep_strand_(asio::make_strand(pool_.get_executor())),
+      upkeep_timer_(upkeep_strand_) {}
+
+MetaService::~MetaService() {
+  Status st = Stop();
+  if (!st.ok()) LOG_ERROR("stopping metadata service: {}", st.ToString());
+}
+
+template <class Req, class Resp>
+void MetaService::Add(net::RpcServer& server, proto::Method method,
+                      Status (*op)(MetaState&, const Req&, Resp*)) {
+  server.Add<Req, Resp>(
+      method, [this, op, method](net::CallContext& ctx, const Req& req,
+                                 Resp* resp) -> net::Awaitable<Status> {
+        // Hop to the worker pool for the blocking part; co_spawn with
+        // use_awaitable resumes this coroutine on the I/O executor afterwards.
+        auto run = [this, op, method, &req, resp]() -> net::Awaitable<Status> {
+          try {
+            co_return op(state_, req, resp);
+          } catch (const std::exception& e) {
+            LOG_ERROR("{} failed with an exception: {}", proto::Method_Name(method), e.what());
+            co_return Status::Internal(std::string("metadata operation failed: ") + e.what());
+          }
+        };
+        Status st = co_await asio::co_spawn(pool_.get_executor(), std::move(run),
+                                            asio::use_awaitable);
+        if (!st.ok() && st.code() == proto::INTERNAL) {
+          LOG_WARN("{} from {}: {}", proto::Method_Name(method), ctx.peer, st.ToString());
+        }
+        co_return st;
+      });
+}
+
+void MetaService::RegisterHandlers(net::RpcServer& server) {
+  Add(server, proto::META_RESOLVE, &Resolve);
+  Add(server, proto::META_LOOKUP, &Lookup);
+  Add(server, proto::META_GETATTR, &GetAttr);
+  Add(server, proto::META_MKDIR, &Mkdir);
+  Add(server, proto::META_CREATE, &Create);
+  Add(server, proto::META_UNLINK, &Unlink);
+  Add(server, proto::META_RMDIR, &Rmdir);
+  Add(server, proto::META_RENAME, &Rename);
+  Add(server, proto::META_READDIR, &ReadDir);
+  Add(server, proto::META_SETATTR, &SetAttr);
+  Add(server, proto::META_OPEN, &Open);
+  Add(server, proto::META_ALLOCATE_CHUNK, &AllocateChunk);
+  Add(server, proto::META_COMMIT_CHUNK, &CommitChunk);
+  Add(server, proto::META_CLOSE, &Close);
+  Add(server, proto::META_GET_LAYOUT, &GetLayout);
+  Add(server, proto::META_STATFS, &StatFs);
+  Add(server, proto::META_REGISTER_NODE, &RegisterNode);
+  Add(server, proto::META_HEARTBEAT, &Heartbeat);
+  Add(server, proto::META_LIST_NODES, &ListNodes);
+}
+
+void MetaService::Start() {
+  asio::co_spawn(upkeep_strand_, MaintenanceLoop(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      LOG_ERROR("metadata upkeep stopped: {}", ex.what());
+    }
+  });
+}
+
+net::Awaitable<void> MetaService::MaintenanceLoop() {
+  while (!stopping_) {
+    upkeep_timer_.expires_after(options_.maintenance_interval);
+    // Cancellation (Stop) and expiry both lead to the stopping_ check.
+    co_await upkeep_timer_.async_wait(net::kUseTuple);
+    if (stopping_) break;
+    Status st = state_.Maintain(/*final=*/false);
+    if (!st.ok()) LOG_WARN("metadata upkeep: {}", st.ToString());
+  }
+}
+
+Status MetaService::Stop() {
+  if (stopped_) return Status::Ok();
+  stopped_ = true;
+  stopping_ = true;
+  // The timer belongs to the strand: cancel it there.
+  asio::post(upkeep_strand_, [this] { upkeep_timer_.cancel(); });
+  pool_.join();
+  return state_.Maintain(/*final=*/true);
+}
+
+}  // namespace granary::metadata

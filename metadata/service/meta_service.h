@@ -1,0 +1,65 @@
+#pragma once
+// MetaService: the RPC face of metad. It registers one typed handler per
+// META_* method on an RpcServer and runs each operation (metadata/ops/) on its
+// own worker pool: operations block on the KvStore (synced RocksDB writes), so
+// they must never run on the server's I/O threads. It also runs the periodic
+// upkeep (MetaState::Maintain) on that pool.
+//
+// Lifetime: the MetaState must outlive the service. Call Stop() (or destroy
+// the service) only after the RpcServer stopped, and before the I/O context
+// that handlers resume on is destroyed. Thread safety: RegisterHandlers and
+// Start before the server starts; Stop from any one thread.
+
+#include <atomic>
+#include <memory>
+
+#include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "common/net/asio_types.h"
+#include "common/net/rpc_server.h"
+#include "metadata/state/meta_state.h"
+
+namespace granary::metadata {
+
+struct MetaServiceOptions {
+  // Threads running metadata operations (and their blocking store calls).
+  // Several let synced commits share one WAL fsync (group commit). Default 4.
+  int worker_threads = 4;
+  // Period of the upkeep task: folder times, node usage, lease sweep. Default 1 s.
+  net::Millis maintenance_interval{1000};
+};
+
+class MetaService {
+ public:
+  MetaService(MetaState& state, MetaServiceOptions options);
+  ~MetaService();
+  MetaService(const MetaService&) = delete;
+  MetaService& operator=(const MetaService&) = delete;
+
+  // Adds a handler for every META_* method.
+  void RegisterHandlers(net::RpcServer& server);
+
+  // Starts the periodic upkeep.
+  void Start();
+
+  // Stops the upkeep, waits for running operations, then writes back what
+  // upkeep keeps in memory (MetaState::Maintain(final)). Idempotent.
+  Status Stop();
+
+ private:
+  template <class Req, class Resp>
+  void Add(net::RpcServer& server, proto::Method method,
+           Status (*op)(MetaState&, const Req&, Resp*));
+  net::Awaitable<void> MaintenanceLoop();
+
+  MetaState& state_;
+  const MetaServiceOptions options_;
+  asio::thread_pool pool_;
+  asio::strand<asio::thread_pool::executor_type> upkeep_strand_;
+  asio::steady_timer upkeep_timer_;
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace granary::metadata

@@ -1,0 +1,107 @@
+#include "metadata/service/metad.h"
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/net/rpc_server.h"
+#include "metadata/kv/rocksdb_kv.h"
+#include "metadata/service/meta_service.h"
+
+namespace granary::metadata {
+
+Status WritePortFile(const std::string& path, const std::string& host, uint16_t port) {
+  std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
+  std::string line = host + ":" + std::to_string(port) + "\n";
+  bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string reason = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return Status::IoError("cannot write " + path + ": " + reason);
+  }
+  return Status::Ok();
+}
+
+int RunMetad(const MetadOptions& options) {
+  Result<std::unique_ptr<RocksDbKv>> kv = RocksDbKv::Open({.path = options.data_dir + "/meta.db"});
+  if (!kv.ok()) {
+    LOG_ERROR("{}", kv.status().ToString());
+    return 1;
+  }
+  SystemClock clock;
+  Result<std::unique_ptr<MetaState>> state = MetaState::Open(**kv, clock, options.meta);
+  if (!state.ok()) {
+    LOG_ERROR("loading metadata: {}", state.status().ToString());
+    return 1;
+  }
+  LOG_INFO("metadata in {}: {} inodes, {} chunks, {} chunk servers known", (*kv)->path(),
+           (*state)->inode_count.load(), (*state)->chunk_count.load(),
+           (*state)->nodes().List().size());
+
+  int exit_code = 0;
+  {
+    asio::io_context io(options.io_threads);
+    MetaService service(**state, options.service);
+    net::ServerOptions server_options;
+    server_options.name = "granary-metad";
+    server_options.host = options.listen_host;
+    server_options.port = options.listen_port;
+    net::RpcServer server(io.get_executor(), server_options);
+    service.RegisterHandlers(server);
+    // Signals are caught from before the port opens: a launcher's early
+    // SIGTERM must still close RocksDB cleanly.
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const std::error_code& ec, int signo) {
+      if (ec) return;
+      LOG_INFO("signal {}: stopping", signo);
+      server.Stop();
+      io.stop();
+    });
+    Status st = server.Start();
+    if (!st.ok()) {
+      LOG_ERROR("{}", st.ToString());
+      return 1;  // the service's destructor writes back and the KV closes
+    }
+    LOG_INFO("granary-metad listening on {}:{}", options.listen_host, server.port());
+    if (!options.port_file.empty()) {
+      st = WritePortFile(options.port_file, options.listen_host, server.port());
+      if (!st.ok()) {
+        LOG_ERROR("{}", st.ToString());
+        server.Stop();
+        return 1;
+      }
+    }
+    service.Start();
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+    io.run();
+    for (std::thread& t : threads) t.join();
+
+    // Operations still running finish on the pool; then in-memory state is
+    // written back before the store closes.
+    st = service.Stop();
+    if (!st.ok()) {
+      LOG_ERROR("writing back metadata state: {}", st.ToString());
+      exit_code = 1;
+    }
+  }
+  state->reset();
+  Status closed = (*kv)->Close();
+  if (!closed.ok()) {
+    LOG_ERROR("{}", closed.ToString());
+    exit_code = 1;
+  }
+  LOG_INFO("granary-metad stopped");
+  return exit_code;
+}
+
+}  // namespace granary::metadata

@@ -1,0 +1,95 @@
+#pragma once
+// MetaState: everything a metadata operation works on. The KvStore holds the
+// truth; the rest is in-memory state rebuilt at start (leases, node liveness,
+// counters, pending folder times).
+//
+// Ownership: MetaState borrows the KvStore and the Clock, which must outlive it.
+// Thread-safety: all members are thread-safe; operations (metadata/ops/) run
+// concurrently on a thread pool and coordinate through KvStore transactions.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/proto/granary.pb.h"
+#include "metadata/kv/kv_store.h"
+#include "metadata/placement/placement.h"
+#include "metadata/state/clock.h"
+#include "metadata/state/dir_times.h"
+#include "metadata/state/id_allocator.h"
+#include "metadata/state/lease_table.h"
+#include "metadata/state/node_registry.h"
+
+namespace granary::metadata {
+
+struct MetaOptions {
+  // Replication factor of the root folder, inherited by everything below it
+  // unless set per file or folder. Default 3. Applied when the root is created.
+  uint32_t default_replicas = 3;
+  // Chunk size of the root folder, bytes (a multiple of 1 MiB). Default 64 MiB.
+  uint64_t default_chunk_size = 64ull << 20;
+  // Write lease lifetime without renewal, ms. Default 60000.
+  int64_t lease_ms = 60000;
+  // Chunk servers' heartbeat period, ms, told to them at registration. Default 1000.
+  int64_t heartbeat_interval_ms = 1000;
+  NodeRegistryOptions nodes;
+  PlacementOptions placement;
+  // Ids reserved per counter transaction. Default 1024.
+  uint64_t id_batch = 1024;
+  // Attempts of one operation's transaction on conflicts. Default 64.
+  int max_txn_attempts = 64;
+  // Most deletions handed to one chunk server per heartbeat. Default 1000.
+  uint32_t deletions_per_heartbeat = 1000;
+  // Seed of the placement RNG; 0 = from std::random_device.
+  uint64_t seed = 0;
+};
+
+class MetaState {
+ public:
+  // Creates the root folder on first start, loads the node registry and counts
+  // inodes and chunks. Errors are the store's.
+  static Result<std::unique_ptr<MetaState>> Open(KvStore& kv, Clock& clock, MetaOptions options);
+
+  KvStore& kv() { return kv_; }
+  Clock& clock() { return clock_; }
+  const MetaOptions& options() const { return options_; }
+  LeaseTable& leases() { return leases_; }
+  NodeRegistry& nodes() { return nodes_; }
+  IdAllocator& inode_ids() { return inode_ids_; }
+  IdAllocator& chunk_ids() { return chunk_ids_; }
+  DirTimes& dir_times() { return dir_times_; }
+
+  // Inodes (files and folders, root included) and committed chunks. Counted at
+  // start by a key scan, then adjusted by each operation after its commit.
+  std::atomic<int64_t> inode_count{0};
+  std::atomic<int64_t> chunk_count{0};
+
+  // Picks `replicas` UP nodes for a new chunk version (see placement.h).
+  Result<std::vector<proto::NodeAddress>> PlaceReplicas(uint32_t replicas,
+                                                        std::span<const std::string> exclude);
+
+  // Periodic upkeep, about once a second: writes back folder times and node
+  // usage, and forgets expired leases. `final` (at shutdown) writes everything.
+  Status Maintain(bool final);
+
+ private:
+  MetaState(KvStore& kv, Clock& clock, MetaOptions options, uint64_t seed);
+  Status Bootstrap();
+  Status CountRecords();
+
+  KvStore& kv_;
+  Clock& clock_;
+  const MetaOptions options_;
+  LeaseTable leases_;
+  NodeRegistry nodes_;
+  IdAllocator inode_ids_;
+  IdAllocator chunk_ids_;
+  DirTimes dir_times_;
+  std::mutex rng_mu_;
+  PlacementRng rng_;
+};
+
+}  // namespace granary::metadata
