@@ -1,0 +1,98 @@
+#pragma once
+// ChunkService: the RPC face of a chunk server.
+//
+//   CHUNK_WRITE  a piece: validate every block (header, stored checksum),
+//                then write it locally and forward it to the next replica of
+//                the chain at the same time; ack when both are done.
+//                commit: commit locally and down the chain, also at once.
+//   CHUNK_READ   up to max_read_blocks blocks / max_read_bytes, one pread
+//   CHUNK_STAT   lengths and path of one replica
+//   CHUNK_DELETE frees replicas; absent ones are not an error
+//   CHUNK_LIST   every committed replica
+//   PING         "granary-chunkd <node id>"
+//
+// Errors name the chunk (id and version) and, for a chain failure, the
+// downstream node, so the client can tell which replica to exclude.
+//
+// Thread safety: handlers run concurrently on the server's executor; all
+// blocking store calls go to the `disk` executor (a thread pool).
+// Lifetime: `store` and `peers` must outlive the service; Stop() before
+// destroying it if the janitor was started.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/net/asio_types.h"
+#include "common/net/rpc_client.h"
+#include "common/net/rpc_server.h"
+#include "common/proto/granary.pb.h"
+#include "storage/service/stop_signal.h"
+#include "storage/store/chunk_store.h"
+
+namespace granary::storage::service {
+
+struct ServiceOptions {
+  // Deadline for a piece forwarded to the next replica (which forwards it on).
+  net::Millis forward_timeout{20'000};
+  // Deadline for a commit forwarded down the chain; covers every replica's fsync.
+  net::Millis commit_timeout{30'000};
+  // Cap on one CHUNK_READ reply: blocks, and bytes of encoded blocks (at least
+  // one block is always sent). 16 default blocks fit the 20 MiB frame limit.
+  uint32_t max_read_blocks = 16;
+  uint64_t max_read_bytes = 17ull << 20;
+  // Replicas in one CHUNK_LIST reply before it is refused (message size limit).
+  size_t max_list_chunks = 300'000;
+  // Longest chain accepted in a write: guards against forwarding loops.
+  int max_chain = 15;
+  // A write that receives nothing for this long is aborted by the janitor.
+  net::Millis idle_write_timeout{10 * 60 * 1000};
+  net::Millis janitor_interval{30'000};
+};
+
+class ChunkService {
+ public:
+  ChunkService(store::ChunkStore& store, net::Executor disk, net::ConnectionPool& peers,
+               ServiceOptions options = {});
+
+  // Adds every handler (PING included, replacing the server's default).
+  void Register(net::RpcServer& server);
+
+  // Root coroutine that aborts idle writes every janitor_interval until
+  // Stop(). Spawn it on a strand (see StopSignal).
+  net::Awaitable<void> RunJanitor();
+  // Thread-safe; ends RunJanitor at its next wake-up (at once if it waits).
+  void Stop();
+
+  // Requests being served right now (for a graceful shutdown).
+  int inflight() const { return *inflight_; }
+
+  net::Awaitable<Status> Write(net::CallContext& ctx, const proto::ChunkWriteRequest& req,
+                               proto::ChunkWriteResponse* resp);
+  net::Awaitable<Status> Read(net::CallContext& ctx, const proto::ChunkReadRequest& req,
+                              proto::ChunkReadResponse* resp);
+  net::Awaitable<Status> Stat(net::CallContext& ctx, const proto::ChunkStatRequest& req,
+                              proto::ChunkStatResponse* resp);
+  net::Awaitable<Status> Delete(net::CallContext& ctx, const proto::ChunkDeleteRequest& req,
+                                proto::ChunkDeleteResponse* resp);
+  net::Awaitable<Status> List(net::CallContext& ctx, const proto::ChunkListRequest& req,
+                              proto::ChunkListResponse* resp);
+  net::Awaitable<Status> Ping(net::CallContext& ctx, const proto::PingRequest& req,
+                              proto::PingResponse* resp);
+
+ private:
+  net::Awaitable<Status> WritePiece(net::CallContext& ctx, const proto::ChunkWriteRequest& req);
+  net::Awaitable<Status> Commit(const proto::ChunkWriteRequest& req);
+  net::Awaitable<Status> Forward(const proto::ChunkWriteRequest& req, net::SharedBuffer payload,
+                                 net::Millis timeout);
+  Status CheckChain(const proto::ChunkWriteRequest& req) const;
+
+  store::ChunkStore& store_;
+  net::Executor disk_;
+  net::ConnectionPool& peers_;
+  const ServiceOptions options_;
+  StopSignal stop_;
+  std::shared_ptr<std::atomic<int>> inflight_;
+};
+
+}  // namespace granary::storage::service

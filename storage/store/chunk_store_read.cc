@@ -1,0 +1,124 @@
+// ChunkStore read path, deletes and quarantine.
+#include <algorithm>
+
+#include "common/codec/block.h"
+#include "common/log.h"
+#include "storage/store/chunk_store.h"
+#include "storage/store/pending_write.h"
+
+namespace granary::storage::store {
+namespace {
+
+// The header on disk must say what the footer says about the block; a
+// mismatch means the file changed under us (bit rot, a stray writer).
+Status CheckHeader(ByteSpan bytes, const BlockEntry& b, uint32_t index) {
+  Result<codec::BlockHeader> h = codec::ParseBlockHeader(bytes);
+  if (!h.ok()) return h.status().WithContext("block " + std::to_string(index));
+  if (h->stored_len != b.stored_len || h->raw_len != b.raw_len || h->stored_xxh3 != b.stored_xxh3 ||
+      h->raw_xxh3 != b.raw_xxh3) {
+    return Status::Corruption("block " + std::to_string(index) +
+                              " header disagrees with the block table");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const ChunkFile>> ChunkStore::OpenCached(const ChunkKey& key,
+                                                                const IndexEntry& e) {
+  if (auto file = cache_.Get(key)) return file;
+  const std::string path = folders_[e.folder]->ChunkPath(key);
+  ASSIGN_OR_RETURN(std::shared_ptr<const ChunkFile> file, OpenChunkFile(path));
+  const ChunkFooter& f = file->footer;
+  if (f.key != key || f.blocks.size() != e.block_count || f.total_stored != e.total_stored ||
+      f.total_raw != e.total_raw) {
+    return Status::Corruption(path + " no longer matches the index");
+  }
+  cache_.Put(key, file);
+  return file;
+}
+
+void ChunkStore::Quarantine(const ChunkKey& key, const std::string& path, const Status& why) {
+  {
+    std::unique_lock lock(index_mu_);
+    auto it = index_.find(key.chunk_id);
+    if (it == index_.end() || !it->second.count(key.version)) return;  // someone else did
+    chunk_bytes_ -= it->second[key.version].file_size;
+    --chunk_count_;
+    it->second.erase(key.version);
+    if (it->second.empty()) index_.erase(it);
+  }
+  cache_.Erase(key);
+  QuarantineFile(path, why.WithContext(key.ToString()));
+}
+
+Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_block,
+                                          uint32_t block_count, uint32_t max_blocks,
+                                          uint64_t max_bytes) {
+  IndexEntry e;
+  if (!Lookup(key, &e)) return Status::ChunkNotFound(key.ToString() + " not found");
+  ReadResult out;
+  out.total_blocks = e.block_count;
+  if (e.block_count == 0 && first_block == 0 && block_count == 0) return out;  // empty chunk
+  if (first_block >= e.block_count || block_count > e.block_count - first_block) {
+    return Status::InvalidArgument(key.ToString() + ": blocks [" + std::to_string(first_block) +
+                                   ", +" + std::to_string(block_count) + ") outside the chunk's " +
+                                   std::to_string(e.block_count) + " blocks");
+  }
+  const std::string path = folders_[e.folder]->ChunkPath(key);
+  Result<std::shared_ptr<const ChunkFile>> opened = OpenCached(key, e);
+  if (!opened.ok()) {
+    if (opened.status().code() == proto::CORRUPTION) Quarantine(key, path, opened.status());
+    if (opened.status().code() == proto::NOT_FOUND) {
+      return Status::ChunkNotFound(key.ToString() + " vanished: " + opened.status().message());
+    }
+    return opened.status().WithContext(key.ToString());
+  }
+  const ChunkFile& file = **opened;
+  const std::vector<BlockEntry>& blocks = file.footer.blocks;
+
+  // Take whole blocks while under both caps, but always at least one.
+  uint32_t want = block_count == 0 ? e.block_count - first_block : block_count;
+  want = std::min(want, std::max<uint32_t>(max_blocks, 1));
+  const uint64_t start = blocks[first_block].offset;
+  uint32_t n = 1;
+  while (n < want && blocks[first_block + n].end() - start <= max_bytes) ++n;
+  const uint64_t end = blocks[first_block + n - 1].end();
+
+  out.bytes = Buffer(end - start);
+  Status st = PReadAll(file.fd.get(), out.bytes.span(), start, path);
+  for (uint32_t i = 0; st.ok() && i < n; ++i) {
+    const BlockEntry& b = blocks[first_block + i];
+    st = CheckHeader(out.bytes.span().subspan(b.offset - start), b, first_block + i);
+  }
+  if (!st.ok()) {
+    if (st.code() == proto::CORRUPTION) Quarantine(key, path, st);
+    return st.WithContext(key.ToString());
+  }
+  out.block_count = n;
+  return out;
+}
+
+Result<bool> ChunkStore::Delete(const ChunkKey& key) {
+  AbortWrite(key);
+  IndexEntry e;
+  {
+    std::unique_lock lock(index_mu_);
+    auto it = index_.find(key.chunk_id);
+    if (it == index_.end()) return false;
+    auto v = it->second.find(key.version);
+    if (v == it->second.end()) return false;
+    e = v->second;
+    it->second.erase(v);
+    if (it->second.empty()) index_.erase(it);
+    --chunk_count_;
+    chunk_bytes_ -= e.file_size;
+  }
+  cache_.Erase(key);
+  // Readers holding the file open finish undisturbed: unlink keeps the inode.
+  RETURN_IF_ERROR(RemoveFile(folders_[e.folder]->ChunkPath(key)).WithContext(key.ToString()));
+  LOG_DEBUG("deleted {}", key.ToString());
+  return true;
+}
+
+}  // namespace granary::storage::store

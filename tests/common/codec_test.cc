@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/checksum/xxh3.h"
+#include "common/codec/block.h"
+
+namespace granary::codec {
+namespace {
+
+std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+std::vector<uint8_t> TextBytes(size_t n) {
+  static const char kWords[] =
+      "the quick brown fox jumps over the lazy dog; granary stores weights. ";
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = static_cast<uint8_t>(kWords[(i * 7 + i / 13) % (sizeof(kWords) - 1)]);
+  return v;
+}
+
+std::vector<uint8_t> Encode(const std::vector<uint8_t>& raw, EncodeOptions opts = {}) {
+  std::vector<uint8_t> out(MaxEncodedSize(raw.size()));
+  Result<size_t> n = EncodeBlock(raw, opts, out);
+  EXPECT_TRUE(n.ok()) << n.status().ToString();
+  out.resize(n.ok() ? *n : 0);
+  return out;
+}
+
+// Parses, verifies and decodes one encoded block; returns the final status.
+Status DecodeAll(const std::vector<uint8_t>& enc, std::vector<uint8_t>* raw) {
+  Result<BlockHeader> h = ParseBlockHeader(enc);
+  if (!h.ok()) return h.status();
+  if (enc.size() != h->encoded_size()) return Status::Corruption("size");
+  ByteSpan stored(enc.data() + kBlockHeaderSize, h->stored_len);
+  RETURN_IF_ERROR(VerifyStored(*h, stored));
+  raw->resize(h->raw_len);
+  return DecodeBlock(*h, stored, *raw);
+}
+
+void ExpectRoundTrip(const std::vector<uint8_t>& raw, CodecId expected_codec) {
+  std::vector<uint8_t> enc = Encode(raw);
+  ASSERT_GE(enc.size(), kBlockHeaderSize);
+  Result<BlockHeader> h = ParseBlockHeader(enc);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->codec, expected_codec);
+  EXPECT_EQ(h->raw_len, raw.size());
+  EXPECT_EQ(h->raw_xxh3, checksum::Xxh3(raw.data(), raw.size()));
+  std::vector<uint8_t> back;
+  Status st = DecodeAll(enc, &back);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(back, raw);
+}
+
+TEST(BlockCodec, RoundTripEmpty) { ExpectRoundTrip({}, CodecId::kRaw); }
+TEST(BlockCodec, RoundTripOneByte) { ExpectRoundTrip({0x42}, CodecId::kRaw); }
+TEST(BlockCodec, RoundTripText) { ExpectRoundTrip(TextBytes(1 << 20), CodecId::kZstd); }
+TEST(BlockCodec, RoundTripSmallText) { ExpectRoundTrip(TextBytes(3000), CodecId::kZstd); }
+TEST(BlockCodec, RoundTripRandomIsRaw) { ExpectRoundTrip(RandomBytes(1 << 20, 1), CodecId::kRaw); }
+TEST(BlockCodec, RoundTripZeros) {
+  std::vector<uint8_t> zeros(1 << 20, 0);
+  ExpectRoundTrip(zeros, CodecId::kZstd);
+  EXPECT_LT(Encode(zeros).size(), 1000u);
+}
+TEST(BlockCodec, RoundTripMaxSize) { ExpectRoundTrip(TextBytes(kMaxBlockSize), CodecId::kZstd); }
+TEST(BlockCodec, RoundTripMaxSizeRandom) {
+  ExpectRoundTrip(RandomBytes(kMaxBlockSize, 9), CodecId::kRaw);
+}
+
+TEST(BlockCodec, RejectsOversizedInput) {
+  std::vector<uint8_t> raw(kMaxBlockSize + 1);
+  std::vector<uint8_t> out(MaxEncodedSize(raw.size()));
+  EXPECT_EQ(EncodeBlock(raw, {}, out).status().code(), proto::INVALID_ARGUMENT);
+}
+
+TEST(BlockCodec, RejectsSmallOutput) {
+  std::vector<uint8_t> raw = TextBytes(100);
+  std::vector<uint8_t> out(MaxEncodedSize(raw.size()) - 1);
+  EXPECT_EQ(EncodeBlock(raw, {}, out).status().code(), proto::INVALID_ARGUMENT);
+}
+
+TEST(BlockCodec, SamplingSkipsIncompressibleBlock) {
+  // Random bytes everywhere except the very end: the samples say "random",
+  // so the block is stored raw even though a sliver would compress.
+  std::vector<uint8_t> raw = RandomBytes(1 << 20, 2);
+  std::vector<uint8_t> enc = Encode(raw);
+  ASSERT_TRUE(ParseBlockHeader(enc).ok());
+  EXPECT_EQ(ParseBlockHeader(enc)->codec, CodecId::kRaw);
+  EXPECT_EQ(enc.size(), raw.size() + kBlockHeaderSize);
+}
+
+TEST(BlockCodec, MinSavingKeepsRawWhenGainIsSmall) {
+  // Half random, half zeros saves ~50%: kept with min_saving 0.03, refused at 0.9.
+  std::vector<uint8_t> raw = RandomBytes(1 << 16, 3);
+  std::memset(raw.data(), 0, raw.size() / 2);
+  EncodeOptions opts;
+  opts.sample_first = false;
+  EXPECT_EQ(ParseBlockHeader(Encode(raw, opts))->codec, CodecId::kZstd);
+  opts.min_saving = 0.9;
+  EXPECT_EQ(ParseBlockHeader(Encode(raw, opts))->codec, CodecId::kRaw);
+}
+
+TEST(BlockCodec, FlippedStoredByteIsChecksumMismatch) {
+  for (auto raw : {TextBytes(1 << 20), RandomBytes(1 << 20, 4)}) {
+    std::vector<uint8_t> enc = Encode(raw);
+    enc[kBlockHeaderSize + (enc.size() - kBlockHeaderSize) / 2] ^= 0x01;
+    std::vector<uint8_t> back;
+    EXPECT_EQ(DecodeAll(enc, &back).code(), proto::CHECKSUM_MISMATCH);
+  }
+}
+
+TEST(BlockCodec, DecodeChecksRawChecksum) {
+  std::vector<uint8_t> raw = TextBytes(4096);
+  std::vector<uint8_t> enc = Encode(raw);
+  enc[24] ^= 0x80;  // raw_xxh3
+  Result<BlockHeader> h = ParseBlockHeader(enc);
+  ASSERT_TRUE(h.ok());
+  std::vector<uint8_t> out(h->raw_len);
+  EXPECT_EQ(DecodeBlock(*h, ByteSpan(enc).subspan(kBlockHeaderSize), out).code(),
+            proto::CHECKSUM_MISMATCH);
+}
+
+TEST(BlockCodec, CorruptHeaderFieldsAreRejected) {
+  const std::vector<uint8_t> good = Encode(TextBytes(4096));
+  struct Case {
+    const char* what;
+    size_t offset;
+    uint8_t value;
+  };
+  for (const Case& c :
+       {Case{"magic", 0, 0x00}, Case{"codec", 4, 9}, Case{"version", 5, 7}, Case{"reserved", 6, 1},
+        Case{"raw_len", 11, 0x7f}, Case{"stored_len", 15, 0x7f}}) {
+    std::vector<uint8_t> bad = good;
+    bad[c.offset] = c.value;
+    Result<BlockHeader> h = ParseBlockHeader(bad);
+    EXPECT_FALSE(h.ok()) << c.what;
+    if (!h.ok()) {
+      EXPECT_EQ(h.status().code(), proto::CORRUPTION) << c.what;
+    }
+  }
+}
+
+TEST(BlockCodec, RawBlockLengthsMustAgree) {
+  std::vector<uint8_t> enc = Encode(RandomBytes(100, 5));
+  enc[12] = 99;  // stored_len 99 != raw_len 100
+  EXPECT_EQ(ParseBlockHeader(enc).status().code(), proto::CORRUPTION);
+}
+
+TEST(BlockCodec, TruncatedInput) {
+  std::vector<uint8_t> enc = Encode(TextBytes(1 << 16));
+  EXPECT_EQ(ParseBlockHeader(ByteSpan(enc).first(kBlockHeaderSize - 1)).status().code(),
+            proto::CORRUPTION);
+  Result<BlockHeader> h = ParseBlockHeader(enc);
+  ASSERT_TRUE(h.ok());
+  ByteSpan cut = ByteSpan(enc).subspan(kBlockHeaderSize, h->stored_len - 1);
+  EXPECT_EQ(VerifyStored(*h, cut).code(), proto::CORRUPTION);
+  std::vector<uint8_t> out(h->raw_len);
+  EXPECT_EQ(DecodeBlock(*h, cut, out).code(), proto::CORRUPTION);
+}
+
+TEST(BlockCodec, ZstdStreamOfWrongLengthIsCorruption) {
+  // A valid zstd frame of 1000 bytes under a header that claims 2000 (and
+  // the other way round): the checksums are right, the length is not.
+  for (auto [actual, claimed] : {std::pair<size_t, uint32_t>{1000, 2000}, {2000, 1000}}) {
+    std::vector<uint8_t> raw = TextBytes(actual);
+    std::vector<uint8_t> frame(ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), 1);
+    ASSERT_FALSE(ZSTD_isError(n));
+    frame.resize(n);
+    BlockHeader h;
+    h.codec = CodecId::kZstd;
+    h.raw_len = claimed;
+    h.stored_len = static_cast<uint32_t>(n);
+    h.stored_xxh3 = checksum::Xxh3(frame.data(), n);
+    h.raw_xxh3 = checksum::Xxh3(raw.data(), raw.size());
+    ASSERT_TRUE(VerifyStored(h, frame).ok());
+    std::vector<uint8_t> out(claimed);
+    Status st = DecodeBlock(h, frame, out);
+    EXPECT_EQ(st.code(), proto::CORRUPTION) << st.ToString();
+  }
+}
+
+TEST(BlockCodec, GarbageZstdIsCorruption) {
+  std::vector<uint8_t> junk = RandomBytes(500, 6);
+  BlockHeader h;
+  h.codec = CodecId::kZstd;
+  h.raw_len = 4096;
+  h.stored_len = 500;
+  std::vector<uint8_t> out(4096);
+  EXPECT_EQ(DecodeBlock(h, junk, out).code(), proto::CORRUPTION);
+}
+
+TEST(BlockCodec, DecodeRejectsWrongOutputSize) {
+  std::vector<uint8_t> enc = Encode(TextBytes(4096));
+  Result<BlockHeader> h = ParseBlockHeader(enc);
+  ASSERT_TRUE(h.ok());
+  std::vector<uint8_t> out(4095);
+  EXPECT_FALSE(DecodeBlock(*h, ByteSpan(enc).subspan(kBlockHeaderSize), out).ok());
+}
+
+}  // namespace
+}  // namespace granary::codec
