@@ -36,6 +36,17 @@ class ClientContext {
     co_return r;
   }
 
+  // Creates a context whose last owner may be any thread, its own I/O and
+  // encode threads included (a completion handler can hold the last
+  // reference): destruction then moves to a new thread, which can join them.
+  static std::shared_ptr<ClientContext> Create(ClientOptions options);
+
+  // True on one of this context's I/O or encode threads.
+  bool OnOwnThread() {
+    return io_.get_executor().running_in_this_thread() ||
+           encode_pool_.get_executor().running_in_this_thread();
+  }
+
   // Runs a coroutine on the I/O threads and blocks the caller until it ends.
   // Must not be called from an I/O thread.
   template <class T>

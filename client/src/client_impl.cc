@@ -19,6 +19,17 @@ ClientContext::ClientContext(ClientOptions options)
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
+std::shared_ptr<ClientContext> ClientContext::Create(ClientOptions options) {
+  return std::shared_ptr<ClientContext>(new ClientContext(std::move(options)),
+                                        [](ClientContext* c) {
+                                          if (c->OnOwnThread()) {
+                                            std::thread([c] { delete c; }).detach();
+                                          } else {
+                                            delete c;
+                                          }
+                                        });
+}
+
 ClientContext::~ClientContext() {
   meta_pool_.CloseAll();
   chunk_pool_.CloseAll();
@@ -257,7 +268,7 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     gethostname(host, sizeof host - 1);
     options.client_id = std::string(host) + ":" + std::to_string(getpid());
   }
-  auto ctx = std::make_shared<client::ClientContext>(std::move(options));
+  auto ctx = client::ClientContext::Create(std::move(options));
   // Fail early, with the address in the message, when metad is unreachable.
   auto ping = ctx->RunSync(ctx->Meta<proto::PingResponse>(proto::PING, proto::PingRequest{}));
   if (!ping.ok()) {
