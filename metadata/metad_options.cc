@@ -181,7 +181,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   auto* o_hb = app.add_option("--heartbeat-interval-ms", heartbeat, "chunk server heartbeat period");
   auto* o_lease = app.add_option("--lease-ms", lease, "write lease lifetime without renewal");
   auto* o_io = app.add_option("--io-threads", io_threads, "network I/O threads (2)");
-  auto* o_kv = app.add_option("--kv-threads", kv_threads, "metadata worker threads (4)");
+  auto* o_kv = app.add_option("--kv-threads", kv_threads, "metadata worker threads (16)");
   auto* o_mfb = app.add_option("--min-free-bytes", min_free_bytes,
                                "skip nodes with less free space (1 GiB)");
   auto* o_mfp = app.add_option("--min-free-percent", min_free_percent,

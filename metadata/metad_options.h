@@ -40,7 +40,7 @@ struct MetadOptions {
   // default_chunk_size, node_timeout_ms, heartbeat_interval_ms, lease_ms,
   // placement.min_free_bytes, placement.min_free_percent.
   MetaOptions meta;
-  // Worker threads running operations (kv_threads). Default 4.
+  // Worker threads running operations (kv_threads). Default 16.
   MetaServiceOptions service;
 };
 

@@ -77,8 +77,45 @@ Status RocksDbKv::Close() {
   return result;
 }
 
+uint64_t RocksDbKv::LastSyncedCommit() {
+  std::lock_guard lock(sync_mu_);
+  return written_seq_;
+}
+
+Status RocksDbKv::WaitDurable(uint64_t seq) {
+  std::unique_lock lock(sync_mu_);
+  while (durable_seq_ < seq) {
+    if (!sync_error_.ok()) return sync_error_;
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    // Become the leader: every batch counted in written_seq_ is already in the
+    // WAL file, so one fsync now makes all of them durable.
+    syncing_ = true;
+    const uint64_t target = written_seq_;
+    lock.unlock();
+    Status st = FromRocks(db_->SyncWAL(), "syncing the WAL of " + path_);
+    lock.lock();
+    syncing_ = false;
+    if (st.ok()) {
+      durable_seq_ = std::max(durable_seq_, target);
+    } else {
+      LOG_ERROR("{}: no further metadata writes are accepted", st.ToString());
+      sync_error_ = st;
+    }
+    sync_cv_.notify_all();
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<std::string>> RocksDbKv::Get(std::string_view key) {
   if (!db_) return Status::Unavailable("metadata database " + path_ + " is closed");
+  RETURN_IF_ERROR(WaitDurable(LastSyncedCommit()));
+  return GetLatest(key);
+}
+
+Result<std::optional<std::string>> RocksDbKv::GetLatest(std::string_view key) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -88,6 +125,11 @@ Result<std::optional<std::string>> RocksDbKv::Get(std::string_view key) {
 
 Result<std::vector<KvPair>> RocksDbKv::Scan(const KeyRange& range, size_t limit) {
   if (!db_) return Status::Unavailable("metadata database " + path_ + " is closed");
+  RETURN_IF_ERROR(WaitDurable(LastSyncedCommit()));
+  return ScanLatest(range, limit);
+}
+
+Result<std::vector<KvPair>> RocksDbKv::ScanLatest(const KeyRange& range, size_t limit) {
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper = ToSlice(range.end);
   if (!range.end.empty()) ro.iterate_upper_bound = &upper;
@@ -102,27 +144,42 @@ Result<std::vector<KvPair>> RocksDbKv::Scan(const KeyRange& range, size_t limit)
 }
 
 Status RocksDbKv::Commit(const KvTxn& txn, const CommitOptions& options) {
-  std::lock_guard lock(write_mu_);
-  if (!db_) return Status::Unavailable("metadata database " + path_ + " is closed");
-  // Checks read the latest state; holding write_mu_ means no other commit can
-  // land between them and the batch below.
-  auto get = [this](std::string_view key) { return Get(key); };
-  auto range_empty = [this](const KeyRange& range) -> Result<bool> {
-    ASSIGN_OR_RETURN(std::vector<KvPair> first, Scan(range, 1));
-    return first.empty();
-  };
-  for (const KvCheck& check : txn.checks()) RETURN_IF_ERROR(EvaluateCheck(check, get, range_empty));
-  if (txn.writes().empty()) return Status::Ok();
+  uint64_t seq = 0;
+  {
+    std::lock_guard lock(write_mu_);
+    if (!db_) return Status::Unavailable("metadata database " + path_ + " is closed");
+    {
+      std::lock_guard sync_lock(sync_mu_);
+      if (!sync_error_.ok()) return sync_error_;
+    }
+    // Checks read the latest state, durable or not: holding write_mu_ means no
+    // other commit can land between them and the batch below, and this
+    // commit's own fsync covers every earlier batch (the WAL is sequential).
+    auto get = [this](std::string_view key) { return GetLatest(key); };
+    auto range_empty = [this](const KeyRange& range) -> Result<bool> {
+      ASSIGN_OR_RETURN(std::vector<KvPair> first, ScanLatest(range, 1));
+      return first.empty();
+    };
+    for (const KvCheck& check : txn.checks()) {
+      RETURN_IF_ERROR(EvaluateCheck(check, get, range_empty));
+    }
+    if (txn.writes().empty()) return Status::Ok();
 
-  rocksdb::WriteBatch batch;
-  for (const KvWrite& w : txn.writes()) {
-    rocksdb::Status s = w.kind == KvWrite::Kind::kPut ? batch.Put(ToSlice(w.key), ToSlice(w.value))
-                                                      : batch.Delete(ToSlice(w.key));
-    if (!s.ok()) return FromRocks(s, "building write batch for " + path_);
+    rocksdb::WriteBatch batch;
+    for (const KvWrite& w : txn.writes()) {
+      rocksdb::Status s = w.kind == KvWrite::Kind::kPut
+                              ? batch.Put(ToSlice(w.key), ToSlice(w.value))
+                              : batch.Delete(ToSlice(w.key));
+      if (!s.ok()) return FromRocks(s, "building write batch for " + path_);
+    }
+    // Written to the WAL file and the memtable; the fsync follows below,
+    // outside write_mu_, shared with concurrent committers.
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing " + path_));
+    if (!options.sync) return Status::Ok();
+    std::lock_guard sync_lock(sync_mu_);
+    seq = ++written_seq_;
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = options.sync;
-  return FromRocks(db_->Write(wo, &batch), "writing " + path_);
+  return WaitDurable(seq);
 }
 
 }  // namespace granary::metadata

@@ -7,16 +7,28 @@
 // LOCK file refuses a second process). Several metads sharing a namespace need
 // a store with server-side transactions: etcd, behind the same interface.
 //
-// A Commit with sync=true is on disk (WAL fsynced) before it returns. Because the
-// WAL is sequential, it also makes every earlier unsynced commit durable.
+// Durability, with group commit: the batch is written to the WAL (handed to
+// the OS, so it survives a crash of the process) under the mutex, and the WAL
+// fsync happens after the mutex is released. One committer at a time runs the
+// fsync; it covers every batch written before it started, so commits that
+// arrive while an fsync runs share the next one. Synced commits therefore
+// scale with concurrency instead of costing one fsync each behind the mutex.
+// A Commit with sync=true returns only once its batch is on disk.
 //
-// Reads (Get, Scan) do not take the writer mutex; each sees a consistent
-// snapshot of the moment it starts.
+// Reads (Get, Scan) never observe a synced commit before it is durable: a read
+// that starts while such a commit waits for its fsync waits for it too (at
+// most one fsync). Unsynced commits (sync=false) are visible at once.
+// Reads do not take the writer mutex; each sees a consistent snapshot.
+//
+// A failed WAL fsync is fatal for the object: durability can no longer be
+// promised, so every later Commit fails with the same IO_ERROR (as RocksDB
+// itself stops writing after a WAL error). Restart metad.
 //
 // This is the only code in metadata/ that talks to RocksDB; rocksdb::Status
 // becomes granary::Status here.
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 
@@ -62,9 +74,26 @@ class RocksDbKv final : public KvStore {
  private:
   RocksDbKv(std::string path, std::unique_ptr<rocksdb::DB> db);
 
+  // Returns once every synced commit numbered <= `seq` is on disk, running
+  // the WAL fsync itself when no other thread is.
+  Status WaitDurable(uint64_t seq);
+  // The number of the last synced commit written (whether durable or not).
+  uint64_t LastSyncedCommit();
+  // Reads of the latest state, durable or not (for Commit's checks).
+  Result<std::optional<std::string>> GetLatest(std::string_view key);
+  Result<std::vector<KvPair>> ScanLatest(const KeyRange& range, size_t limit);
+
   std::string path_;
   std::mutex write_mu_;  // serializes Commit: checks then WriteBatch
   std::unique_ptr<rocksdb::DB> db_;
+
+  // Group commit state, under sync_mu_ (taken after write_mu_, never before).
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t written_seq_ = 0;  // synced commits written to the WAL
+  uint64_t durable_seq_ = 0;  // synced commits known to be on disk
+  bool syncing_ = false;      // a thread is running the WAL fsync
+  Status sync_error_;         // first failed fsync: fatal
 };
 
 }  // namespace granary::metadata

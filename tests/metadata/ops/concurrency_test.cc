@@ -15,31 +15,44 @@
 namespace granary::metadata {
 namespace {
 
-// An InMemKv whose commits wait a little first, so that other threads' commits
+// A store whose commits wait a little first, so that other threads' commits
 // land between an operation's reads and its commit: the window that the
 // transaction checks must cover.
 class SlowCommitKv final : public KvStore {
  public:
-  Result<std::optional<std::string>> Get(std::string_view key) override { return kv_.Get(key); }
+  explicit SlowCommitKv(std::unique_ptr<KvStore> inner) : kv_(std::move(inner)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override { return kv_->Get(key); }
   Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) override {
-    return kv_.Scan(range, limit);
+    return kv_->Scan(range, limit);
   }
   Status Commit(const KvTxn& txn, const CommitOptions& options) override {
     thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
-    return kv_.Commit(txn, options);
+    return kv_->Commit(txn, options);
   }
 
  private:
-  InMemKv kv_;
+  std::unique_ptr<KvStore> kv_;
 };
 
-class ConcurrencyTest : public testing::MetaTest {
+// Runs on the in-memory store and on RocksDB (group commit).
+class ConcurrencyTest : public testing::MetaTest, public ::testing::WithParamInterface<bool> {
  protected:
   void SetUp() override {
-    kv_ = std::make_unique<SlowCommitKv>();
+    std::unique_ptr<KvStore> inner = std::make_unique<InMemKv>();
+    if (GetParam()) {
+      auto rocks = RocksDbKv::Open({.path = dir_.path() + "/db"});
+      ASSERT_OK(rocks);
+      inner = std::move(rocks).value();
+    }
+    kv_ = std::make_unique<SlowCommitKv>(std::move(inner));
     MetaTest::SetUp();
   }
+  void TearDown() override {
+    state_.reset();
+    kv_.reset();  // before dir_ goes away
+  }
+  testing::TempDir dir_;
 };
 
 // Checks every invariant of the stored tree; returns the first violation.
@@ -79,7 +92,7 @@ std::string CheckTree(KvStore& kv) {
   return "";
 }
 
-TEST_F(ConcurrencyTest, RacingChangesKeepTheTreeConsistent) {
+TEST_P(ConcurrencyTest, RacingChangesKeepTheTreeConsistent) {
   constexpr int kThreads = 4, kOps = 1500;
   std::atomic<int> unexpected{0}, succeeded{0};
   std::vector<std::thread> threads;
@@ -130,6 +143,9 @@ TEST_F(ConcurrencyTest, RacingChangesKeepTheTreeConsistent) {
   ASSERT_OK(inodes);
   EXPECT_EQ(state_->inode_count.load(), static_cast<int64_t>(inodes->size()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ConcurrencyTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "RocksDb" : "InMem"; });
 
 }  // namespace
 }  // namespace granary::metadata
