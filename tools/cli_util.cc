@@ -1,10 +1,10 @@
 #include "tools/cli_util.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
-
-#include <fmt/format.h>
 
 #include "tools/dev/cluster_state.h"
 #include "tools/dev/process.h"
@@ -26,8 +26,7 @@ Result<std::string> ResolveMetaAddress(const GlobalOptions& global) {
     }
     return state.status();
   }
-  if (!dev::ProcessMatches(state->metad.pid, state->metad.binary) ||
-      state->meta_address.empty()) {
+  if (!dev::ProcessMatches(state->metad.pid, state->metad.binary) || state->meta_address.empty()) {
     return Status::Unavailable("the dev cluster in ./" + std::string(kDefaultDevDir) +
                                " is not running; start it with `granary dev up`");
   }
@@ -112,7 +111,8 @@ Result<uint64_t> ParseSize(std::string_view text) {
   }
   if (i == 0) return Status::InvalidArgument("not a size: '" + std::string(text) + "'");
   std::string suffix;
-  for (char c : text.substr(i)) suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text.substr(i))
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   int shift = 0;
   if (suffix.empty() || suffix == "b") {
     shift = 0;

@@ -16,7 +16,7 @@ namespace granary::tools {
 
 // Options every subcommand sees (set on the root command line).
 struct GlobalOptions {
-  std::string meta;              // --meta HOST:PORT; empty = discover
+  std::string meta;                // --meta HOST:PORT; empty = discover
   std::string log_level = "warn";  // client library log level
 };
 

@@ -45,9 +45,8 @@ void RegisterCat(CLI::App& app, CommandContext& ctx) {
   auto paths = std::make_shared<std::vector<std::string>>();
   CLI::App* cmd = app.add_subcommand("cat", "write files to stdout");
   cmd->add_option("PATH", *paths, "cluster paths")->required();
-  cmd->callback([&ctx, paths] {
-    ctx.Select("cat", [&ctx, paths] { return RunCat(ctx.global(), *paths); });
-  });
+  cmd->callback(
+      [&ctx, paths] { ctx.Select("cat", [&ctx, paths] { return RunCat(ctx.global(), *paths); }); });
 }
 
 }  // namespace granary::tools

@@ -22,9 +22,8 @@ void RegisterCluster(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand("cluster", "cluster administration");
   cmd->require_subcommand(1);
   CLI::App* status = cmd->add_subcommand("status", "list chunk servers: state, capacity, chunks");
-  status->callback([&ctx] {
-    ctx.Select("cluster status", [&ctx] { return RunClusterStatus(ctx.global()); });
-  });
+  status->callback(
+      [&ctx] { ctx.Select("cluster status", [&ctx] { return RunClusterStatus(ctx.global()); }); });
 }
 
 }  // namespace granary::tools

@@ -28,11 +28,12 @@ Status RunUp(DevFlags& f) {
     std::printf("%s: %s (pid %d, domain %s)\n", c.name.c_str(), c.address.c_str(), c.pid,
                 c.failure_domain.c_str());
   }
-  std::printf("\nGranary dev cluster is up. Commands run in this folder find it; elsewhere:\n"
-              "  export GRANARY_META=%s\n"
-              "Stop it with: granary dev down%s%s\n",
-              st.meta_address.c_str(), f.up.dir == kDefaultDevDir ? "" : " --dir ",
-              f.up.dir == kDefaultDevDir ? "" : f.up.dir.c_str());
+  std::printf(
+      "\nGranary dev cluster is up. Commands run in this folder find it; elsewhere:\n"
+      "  export GRANARY_META=%s\n"
+      "Stop it with: granary dev down%s%s\n",
+      st.meta_address.c_str(), f.up.dir == kDefaultDevDir ? "" : " --dir ",
+      f.up.dir == kDefaultDevDir ? "" : f.up.dir.c_str());
   return Status::Ok();
 }
 

@@ -72,8 +72,8 @@ Status Download(Client& client, const std::string& remote, int fd, const std::st
 // so a failed download never leaves a truncated file under the real name.
 Status DownloadFile(Client& client, const FileJob& job, bool fsync, TransferProgress& progress) {
   fs::path local(job.local);
-  std::string tmp = (local.parent_path() / ("." + local.filename().string() + ".granary-XXXXXX"))
-                        .string();
+  std::string tmp =
+      (local.parent_path() / ("." + local.filename().string() + ".granary-XXXXXX")).string();
   int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return LocalError("create", tmp, errno);
   Status s = Download(client, job.remote, fd, job.local, progress);
@@ -88,7 +88,7 @@ Status DownloadFile(Client& client, const FileJob& job, bool fsync, TransferProg
 Status EnsureLocalDir(const std::string& path) {
   if (mkdir(path.c_str(), 0755) == 0) return Status::Ok();
   int err = errno;
-  struct stat st{};
+  struct stat st {};
   if (err == EEXIST && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::Ok();
   return LocalError("mkdir", path, err);
 }
@@ -130,12 +130,14 @@ Status RunGet(const GlobalOptions& global, const GetFlags& f) {
   }
   // cp-style destination: into DST when it is an existing folder.
   std::string target = f.dst;
-  struct stat st{};
+  struct stat st {};
   if (stat(f.dst.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::string name = RemoteBasename(src);
     if (!name.empty()) target = (fs::path(f.dst) / name).string();
   } else if (is_dir && stat(f.dst.c_str(), &st) == 0) {
     return Status::NotDirectory(f.dst + " exists and is not a folder");
+  } else if (f.dst.ends_with('/') && !is_dir) {
+    return Status::NotFound("folder " + f.dst + " does not exist");
   }
 
   std::vector<FileJob> jobs;
@@ -162,17 +164,17 @@ Status RunGet(const GlobalOptions& global, const GetFlags& f) {
 void RegisterGet(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<GetFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "get", "download a file or folder (recursively); DST '-' writes stdout. Into DST when "
-             "DST is an existing folder, like cp");
+      "get",
+      "download a file or folder (recursively); DST '-' writes stdout. Into DST when "
+      "DST is an existing folder, like cp");
   cmd->add_option("SRC", flags->src, "cluster path")->required();
   cmd->add_option("DST", flags->dst, "local file or folder, or '-'")->required();
   cmd->add_option("-j,--jobs", flags->jobs, "files downloaded in parallel")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--fsync", flags->fsync, "fsync each local file before renaming it into place");
-  cmd->callback([&ctx, flags] {
-    ctx.Select("get", [&ctx, flags] { return RunGet(ctx.global(), *flags); });
-  });
+  cmd->callback(
+      [&ctx, flags] { ctx.Select("get", [&ctx, flags] { return RunGet(ctx.global(), *flags); }); });
 }
 
 }  // namespace granary::tools

@@ -1,8 +1,8 @@
 // granary ls [-l] [PATH]: list a folder (or show one file).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
-
-#include <fmt/format.h>
 
 #include "tools/command.h"
 #include "tools/table.h"
@@ -58,9 +58,8 @@ void RegisterLs(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("PATH", flags->path, "cluster path")->capture_default_str();
   cmd->add_flag("-l,--long", flags->long_format, "mode, replicas, size, mtime, name");
   cmd->add_flag("--bytes", flags->bytes, "exact sizes in bytes with -l");
-  cmd->callback([&ctx, flags] {
-    ctx.Select("ls", [&ctx, flags] { return RunLs(ctx.global(), *flags); });
-  });
+  cmd->callback(
+      [&ctx, flags] { ctx.Select("ls", [&ctx, flags] { return RunLs(ctx.global(), *flags); }); });
 }
 
 }  // namespace granary::tools

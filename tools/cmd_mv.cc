@@ -29,9 +29,8 @@ void RegisterMv(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("SRC", flags->src, "cluster path")->required();
   cmd->add_option("DST", flags->dst, "cluster path")->required();
   cmd->add_flag("-n,--no-clobber", flags->no_clobber, "fail instead of replacing a file");
-  cmd->callback([&ctx, flags] {
-    ctx.Select("mv", [&ctx, flags] { return RunMv(ctx.global(), *flags); });
-  });
+  cmd->callback(
+      [&ctx, flags] { ctx.Select("mv", [&ctx, flags] { return RunMv(ctx.global(), *flags); }); });
 }
 
 }  // namespace granary::tools

@@ -89,6 +89,10 @@ Result<std::string> Destination(Client& client, const std::string& dst, const st
   }
   if (info.ok() && src_is_dir) return Status::NotDirectory(path + " exists and is not a folder");
   if (!info.ok() && info.status().code() != proto::NOT_FOUND) return info.status();
+  if (info.ok() && dst.ends_with('/')) return Status::NotDirectory(path + " is not a folder");
+  if (!info.ok() && dst.ends_with('/') && !src_is_dir) {
+    return Status::NotFound("folder " + path + " does not exist");
+  }
   return path;
 }
 
@@ -140,7 +144,7 @@ Status RunPut(const GlobalOptions& global, const PutFlags& f) {
     ASSIGN_OR_RETURN(options.chunk_size, ParseSize(f.chunk_size));
   }
 
-  struct stat st{};
+  struct stat st {};
   bool from_stdin = f.src == "-";
   if (!from_stdin && stat(f.src.c_str(), &st) != 0) return LocalError("cannot read", f.src, errno);
   bool is_dir = !from_stdin && S_ISDIR(st.st_mode);
@@ -172,9 +176,8 @@ Status RunPut(const GlobalOptions& global, const PutFlags& f) {
   uint64_t total = 0;
   for (const FileJob& j : jobs) total += j.size;
   TransferProgress progress("put", total, jobs.size());
-  Status s = RunParallel(f.jobs, jobs.size(), [&](size_t i) {
-    return UploadFile(*client, jobs[i], options, progress);
-  });
+  Status s = RunParallel(f.jobs, jobs.size(),
+                         [&](size_t i) { return UploadFile(*client, jobs[i], options, progress); });
   progress.Finish();
   std::fprintf(stderr, "%s\n", progress.Summary().c_str());
   return s;
@@ -185,8 +188,9 @@ Status RunPut(const GlobalOptions& global, const PutFlags& f) {
 void RegisterPut(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<PutFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "put", "upload a file or folder (recursively); SRC '-' reads stdin. Into DST when DST "
-             "is an existing folder, like cp");
+      "put",
+      "upload a file or folder (recursively); SRC '-' reads stdin. Into DST when DST "
+      "is an existing folder, like cp");
   cmd->add_option("SRC", flags->src, "local file or folder, or '-'")->required();
   cmd->add_option("DST", flags->dst, "cluster path")->required();
   cmd->add_option("-j,--jobs", flags->jobs, "files uploaded in parallel")
@@ -196,9 +200,8 @@ void RegisterPut(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--replicas", flags->replicas, "replication factor (default: inherit)")
       ->check(CLI::Range(1, 16));
   cmd->add_option("--chunk-size", flags->chunk_size, "chunk size, e.g. 64M (default: inherit)");
-  cmd->callback([&ctx, flags] {
-    ctx.Select("put", [&ctx, flags] { return RunPut(ctx.global(), *flags); });
-  });
+  cmd->callback(
+      [&ctx, flags] { ctx.Select("put", [&ctx, flags] { return RunPut(ctx.global(), *flags); }); });
 }
 
 }  // namespace granary::tools

@@ -51,9 +51,8 @@ void RegisterRm(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("PATH", flags->paths, "cluster paths")->required();
   cmd->add_flag("-r,-R,--recursive", flags->recursive, "delete folders and everything under them");
   cmd->add_flag("-f,--force", flags->force, "a missing path is no error");
-  cmd->callback([&ctx, flags] {
-    ctx.Select("rm", [&ctx, flags] { return RunRm(ctx.global(), *flags); });
-  });
+  cmd->callback(
+      [&ctx, flags] { ctx.Select("rm", [&ctx, flags] { return RunRm(ctx.global(), *flags); }); });
 }
 
 }  // namespace granary::tools

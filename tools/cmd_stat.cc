@@ -1,10 +1,10 @@
 // granary stat PATH: every FileInfo field, and a file's chunk layout.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tools/command.h"
 #include "tools/table.h"
@@ -51,9 +51,8 @@ Status RunStat(const GlobalOptions& global, const std::string& arg) {
   Table t({"INDEX", "CHUNK", "VERSION", "LENGTH", "STORED", "REPLICAS"},
           {true, true, true, true, true, false});
   for (const ChunkLocation& c : chunks) {
-    t.AddRow({std::to_string(c.chunk_index), std::to_string(c.chunk_id),
-              std::to_string(c.version), std::to_string(c.length),
-              std::to_string(c.stored_length), Replicas(c)});
+    t.AddRow({std::to_string(c.chunk_index), std::to_string(c.chunk_id), std::to_string(c.version),
+              std::to_string(c.length), std::to_string(c.stored_length), Replicas(c)});
   }
   std::fputs(t.Render().c_str(), stdout);
   return Status::Ok();
@@ -65,9 +64,8 @@ void RegisterStat(CLI::App& app, CommandContext& ctx) {
   auto path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("stat", "show a file's or folder's attributes and chunks");
   cmd->add_option("PATH", *path, "cluster path")->required();
-  cmd->callback([&ctx, path] {
-    ctx.Select("stat", [&ctx, path] { return RunStat(ctx.global(), *path); });
-  });
+  cmd->callback(
+      [&ctx, path] { ctx.Select("stat", [&ctx, path] { return RunStat(ctx.global(), *path); }); });
 }
 
 }  // namespace granary::tools

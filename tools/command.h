@@ -7,10 +7,9 @@
 // non-OK Status into "granary: <command>: <status>" and exit code 1. Parse
 // (usage) errors exit with 2 before anything runs.
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "common/status.h"
 #include "tools/cli_util.h"

@@ -1,9 +1,37 @@
 // granary: the user and admin command line of a Granary cluster.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "common/log.h"
 #include "tools/command.h"
+
+namespace {
+
+// CLI11 reports a misspelled command as "A subcommand is required". Returns
+// the unknown command ("dev stat") so the message can name it, or "".
+std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--meta" || arg == "--log-level") {
+      ++i;  // a global flag's value
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    auto match =
+        current->get_subcommands([&](CLI::App* s) { return s->check_name(std::string(arg)); });
+    if (current->get_subcommands([](CLI::App*) { return true; }).empty()) return "";
+    path += (path.empty() ? "" : " ") + std::string(arg);
+    if (match.empty()) return path;
+    current = match.front();
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace granary::tools;
@@ -16,14 +44,18 @@ int main(int argc, char** argv) {
                  "metadata server HOST:PORT (default: $GRANARY_META, else ./granary-dev)");
   app.add_option("--log-level", ctx.global().log_level, "client library log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  for (auto reg : {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir,
-                   RegisterMv, RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster,
-                   RegisterDev}) {
+  for (auto reg :
+       {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
+        RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev}) {
     reg(app, ctx);
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
+      std::fprintf(stderr, "granary: unknown command '%s'; see granary --help\n", unknown.c_str());
+      return 2;
+    }
     int code = app.exit(e);  // prints help or the usage error
     return code == 0 ? 0 : 2;
   }

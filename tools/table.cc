@@ -1,8 +1,8 @@
 #include "tools/table.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "tools/cli_util.h"
 

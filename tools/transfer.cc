@@ -1,11 +1,10 @@
 #include "tools/transfer.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tools/cli_util.h"
 

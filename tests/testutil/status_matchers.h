@@ -33,9 +33,8 @@ template <class S>
                                    ErrorCode code) {
   Status s = StatusOf(value);
   if (s.code() == code) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << expr << " returned " << s.ToString() << ", expected " << code_expr << " ("
-         << proto::ErrorCode_Name(code) << ")";
+  return ::testing::AssertionFailure() << expr << " returned " << s.ToString() << ", expected "
+                                       << code_expr << " (" << proto::ErrorCode_Name(code) << ")";
 }
 
 }  // namespace granary::testutil

@@ -62,9 +62,8 @@ Result<CommandResult> RunCommand(const Command& c) {
 
   int in = AnonymousFile(), out = AnonymousFile(), err = AnonymousFile();
   if (in < 0 || out < 0 || err < 0) return Status::IoError("RunCommand: temporary files");
-  if (!c.stdin_data.empty() &&
-      write(in, c.stdin_data.data(), c.stdin_data.size()) !=
-          static_cast<ssize_t>(c.stdin_data.size())) {
+  if (!c.stdin_data.empty() && write(in, c.stdin_data.data(), c.stdin_data.size()) !=
+                                   static_cast<ssize_t>(c.stdin_data.size())) {
     return Status::IoError("RunCommand: writing stdin");
   }
   lseek(in, 0, SEEK_SET);

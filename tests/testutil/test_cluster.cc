@@ -94,9 +94,9 @@ bool TestCluster::chunkd_running(int i) const {
 }
 
 std::vector<std::string> TestCluster::Args(const Daemon& d) const {
-  std::vector<std::string> a = {d.binary,      "--listen",   d.listen,
-                                "--port-file", d.dir + "/port", "--log-file",
-                                d.dir + "/log", "--log-level", options_.log_level};
+  std::vector<std::string> a = {d.binary,       "--listen",      d.listen,
+                                "--port-file",  d.dir + "/port", "--log-file",
+                                d.dir + "/log", "--log-level",   options_.log_level};
   bool chunkd = &d != &metad_;
   if (!chunkd) {
     a.insert(a.end(), {"--data-dir", metad_data_dir()});
@@ -214,12 +214,14 @@ Status TestCluster::WaitForNodeState(int i, bool up, std::chrono::milliseconds t
     if (nodes.ok()) {
       for (const NodeStatus& n : *nodes) {
         if (n.address == address && n.up == up) return Status::Ok();
-        if (n.address == address) last = Status::Unavailable(address + " is " + (n.up ? "up" : "down"));
+        if (n.address == address)
+          last = Status::Unavailable(address + " is " + (n.up ? "up" : "down"));
       }
     } else {
       last = nodes.status();
     }
-    if (Clock::now() >= deadline) return Status::Timeout("waiting for " + address + ": " + last.ToString());
+    if (Clock::now() >= deadline)
+      return Status::Timeout("waiting for " + address + ": " + last.ToString());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

@@ -30,20 +30,22 @@
 
 namespace granary::testutil {
 
+// Members without a natural default are value-initialized ({}) so callers can
+// write designated initializers ({.chunkservers = 5}) without warnings.
 struct TestClusterOptions {
   int chunkservers = 3;
   // --data-dir folders per chunk server (disks).
   int disks_per_chunkserver = 1;
   // Failure domain of chunk server i; when shorter, "domain-<i>" (all distinct).
-  std::vector<std::string> failure_domains;
+  std::vector<std::string> failure_domains{};
   std::string log_level = "info";
   // When not empty, written to a file passed as --config to the daemon.
-  std::string metad_config_toml;
-  std::string chunkd_config_toml;
+  std::string metad_config_toml{};
+  std::string chunkd_config_toml{};
   // Bound on each wait for readiness (start, restart).
   std::chrono::milliseconds ready_timeout{20000};
   // Where the daemon binaries are; empty = GRANARY_BIN_DIR of this build.
-  std::string bin_dir;
+  std::string bin_dir{};
 };
 
 class TestCluster {
@@ -94,7 +96,7 @@ class TestCluster {
 
  private:
   struct Daemon {
-    std::string name;     // "metad", "chunkd-0"
+    std::string name;  // "metad", "chunkd-0"
     std::string binary;
     std::string dir;
     std::string listen = "127.0.0.1:0";  // pinned to the first port on restart

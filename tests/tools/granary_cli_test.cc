@@ -115,11 +115,20 @@ TEST_F(GranaryCliTest, MissingSourceIsAClearError) {
   EXPECT_EXIT_CODE(get, 1);
   EXPECT_EQ(get.err.rfind("granary: get: NOT_FOUND", 0), 0u) << get.err;
   EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/x"));
+
+  // A trailing '/' names a folder, which must exist for a single file.
+  WriteLocal(tmp.path() + "/f", "f");
+  auto into_missing = Granary({"put", tmp.path() + "/f", "/no-such-folder/"});
+  EXPECT_EXIT_CODE(into_missing, 1);
+  EXPECT_NE(into_missing.err.find("does not exist"), std::string::npos) << into_missing.err;
 }
 
 TEST_F(GranaryCliTest, UsageErrorsExitTwo) {
   EXPECT_EXIT_CODE(RunGranary({"put"}), 2);
-  EXPECT_EXIT_CODE(RunGranary({"no-such-command"}), 2);
+  auto unknown = RunGranary({"no-such-command"});
+  EXPECT_EXIT_CODE(unknown, 2);
+  EXPECT_NE(unknown.err.find("unknown command 'no-such-command'"), std::string::npos)
+      << unknown.err;
   EXPECT_EXIT_CODE(RunGranary({"ls", "--no-such-flag"}), 2);
   auto help = RunGranary({"put", "--help"});
   EXPECT_EXIT_CODE(help, 0);
@@ -141,7 +150,7 @@ TEST_F(GranaryCliTest, StdinStdoutAndCat) {
 
 TEST_F(GranaryCliTest, MkdirMvSetattrDfClusterStatus) {
   EXPECT_EXIT_CODE(Granary({"mkdir", "/mv"}), 0);
-  EXPECT_EXIT_CODE(Granary({"mkdir", "/mv"}), 1);      // exists
+  EXPECT_EXIT_CODE(Granary({"mkdir", "/mv"}), 1);        // exists
   EXPECT_EXIT_CODE(Granary({"mkdir", "-p", "/mv"}), 0);  // -p: fine
   ASSERT_EQ(Granary({"put", "-", "/mv/f"}, "x").exit_code, 0);
   EXPECT_EXIT_CODE(Granary({"mkdir", "/mv/dest"}), 0);

@@ -1,10 +1,10 @@
 #include "tools/dev/cluster_state.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
-#include <toml++/toml.h>
 
 namespace granary::dev {
 namespace {

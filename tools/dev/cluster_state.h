@@ -22,8 +22,8 @@ namespace granary::dev {
 
 // One daemon started by `dev up`. Its files live under `dir`.
 struct DaemonRecord {
-  std::string name;            // "metad", "chunkd-1", ...
-  std::string binary;          // absolute path; argv[0] of the process
+  std::string name;    // "metad", "chunkd-1", ...
+  std::string binary;  // absolute path; argv[0] of the process
   pid_t pid = 0;
   std::string address;         // "host:port" it listens on; empty until known
   std::string dir;             // DIR/metad or DIR/chunkd-K

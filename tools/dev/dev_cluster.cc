@@ -33,9 +33,8 @@ Status StartDaemon(DaemonRecord& d, std::vector<std::string> args) {
   fs::remove(d.port_file(), ec);  // a stale port file would look ready
   std::vector<std::string> argv = {d.binary};
   argv.insert(argv.end(), args.begin(), args.end());
-  ASSIGN_OR_RETURN(d.pid, SpawnProcess({.argv = argv,
-                                        .output_file = d.stdio_file(),
-                                        .new_session = true}));
+  ASSIGN_OR_RETURN(
+      d.pid, SpawnProcess({.argv = argv, .output_file = d.stdio_file(), .new_session = true}));
   d.address.clear();
   return Status::Ok();
 }
@@ -58,8 +57,8 @@ Status WaitForPort(DaemonRecord& d, Clock::time_point deadline) {
 
 std::vector<std::string> CommonArgs(const DaemonRecord& d, const DevUpOptions& o,
                                     const std::string& config) {
-  std::vector<std::string> a = {"--listen",   "127.0.0.1:0",  "--data-dir",  d.data_dir(),
-                                "--port-file", d.port_file(), "--log-file",  d.log_file(),
+  std::vector<std::string> a = {"--listen",    "127.0.0.1:0", "--data-dir", d.data_dir(),
+                                "--port-file", d.port_file(), "--log-file", d.log_file(),
                                 "--log-level", o.log_level};
   if (!config.empty()) a.insert(a.end(), {"--config", config});
   return a;
@@ -87,8 +86,8 @@ Status WaitForNodesUp(Client& client, const std::vector<std::string>& chunk_addr
         matched += ours && n.up;
       }
       if (matched == wanted.size() || (listed == 0 && up >= wanted.size())) return Status::Ok();
-      last = Status::Unavailable(std::to_string(matched) + " of " +
-                                 std::to_string(wanted.size()) + " chunk servers up");
+      last = Status::Unavailable(std::to_string(matched) + " of " + std::to_string(wanted.size()) +
+                                 " chunk servers up");
     } else {
       last = nodes.status();
     }
@@ -141,8 +140,7 @@ Result<DevUpResult> DevUp(const DevUpOptions& o, std::ostream& out) {
     st.metad.name = "metad";
     st.metad.binary = metad_bin;
     st.metad.dir = dir + "/metad";
-    RETURN_IF_ERROR(
-        StartDaemon(st.metad, CommonArgs(st.metad, o, AbsoluteConfig(o.metad_config))));
+    RETURN_IF_ERROR(StartDaemon(st.metad, CommonArgs(st.metad, o, AbsoluteConfig(o.metad_config))));
     started.push_back(&st.metad);
     RETURN_IF_ERROR(WriteClusterState(state_path, st));
     out << "started granary-metad (pid " << st.metad.pid << ")\n";

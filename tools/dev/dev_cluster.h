@@ -29,15 +29,15 @@ struct DevUpOptions {
   // one shared "local" domain.
   bool failure_domains = false;
   std::string log_level = "info";
-  std::string metad_config;   // passed as --config when not empty
-  std::string chunkd_config;  // passed as --config when not empty
+  std::string metad_config{};   // passed as --config when not empty
+  std::string chunkd_config{};  // passed as --config when not empty
   // Bound on waiting for the daemons to listen and the nodes to be up.
   std::chrono::milliseconds timeout{20000};
 };
 
 struct DevUpResult {
   ClusterState state;
-  int started = 0;              // daemons started by this call
+  int started = 0;               // daemons started by this call
   bool already_running = false;  // everything asked for was already up
 };
 

@@ -23,9 +23,9 @@ namespace granary::dev {
 
 struct SpawnOptions {
   // argv[0] must be a path to the binary (it is exec'd as is, no PATH search).
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   // stdout and stderr are appended to this file (created 0644). Empty: inherit.
-  std::string output_file;
+  std::string output_file{};
   // setsid() in the child: it outlives the caller and its terminal.
   bool new_session = false;
   // The child gets SIGKILL when the calling thread exits (PR_SET_PDEATHSIG).
