@@ -66,7 +66,7 @@ timed() {
   t0=$(now)
   "$@"
   t1=$(now)
-  secs[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  secs[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 }
 
 bytes=$((size_mib * 1024 * 1024))
@@ -75,7 +75,9 @@ echo "creating $size_mib MiB of random data in $file" >&2
 head -c "$bytes" /dev/urandom > "$file"
 
 "$granary" dev up --dir "$cluster" >&2
-meta=$(awk -F'"' '/^meta_address/ { print $2 }' "$cluster/cluster.toml")
+# toml++ writes strings in single quotes; accept either.
+meta=$(sed -n "s/^meta_address = [\"']\(.*\)[\"']\$/\1/p" "$cluster/cluster.toml")
+[[ -n "$meta" ]] || { echo "put_get.sh: no meta_address in $cluster/cluster.toml" >&2; exit 1; }
 g() { "$granary" --meta "$meta" "$@"; }
 
 echo "granary put (R=3, fsync)" >&2
