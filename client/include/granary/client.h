@@ -52,7 +52,7 @@ struct ClientOptions {
   // Bytes a sequential FileReader fetches ahead of the caller. 0 disables.
   uint64_t readahead_bytes = 32ull << 20;
   // Blocks sent down a chain before waiting for acknowledgements.
-  uint32_t write_window = 8;
+  uint32_t write_window = 16;
   // zstd level used for blocks that compress.
   int zstd_level = 1;
 };
