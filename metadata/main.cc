@@ -1,11 +1,13 @@
 // granary-metad: the Granary metadata server. Options: metad_options.h.
 #include <cstdio>
 
+#include "common/process.h"
 #include "common/log.h"
 #include "metadata/metad_options.h"
 #include "metadata/service/metad.h"
 
 int main(int argc, char** argv) {
+  granary::InitProcess();
   granary::metadata::MetadArgs args = granary::metadata::ParseMetadArgs(argc, argv);
   if (!args.options) {
     std::fprintf(args.exit_code == 0 ? stdout : stderr, "%s\n", args.message.c_str());

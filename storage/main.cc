@@ -1,10 +1,12 @@
 // granary-chunkd: the chunk server. Options: storage/chunkd_options.h.
 #include <iostream>
 
+#include "common/process.h"
 #include "common/log.h"
 #include "storage/chunkd.h"
 
 int main(int argc, char** argv) {
+  granary::InitProcess();
   int code = 0;
   auto options = granary::storage::ParseChunkdFlags(argc, argv, &code);
   if (!options) return code;

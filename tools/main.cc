@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/process.h"
 #include "common/log.h"
 #include "tools/command.h"
 
@@ -34,6 +35,7 @@ std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  granary::InitProcess();
   using namespace granary::tools;
   CLI::App app{"granary: store and fetch model weights and datasets on a Granary cluster"};
   app.name("granary");

@@ -15,6 +15,7 @@
 
 #include "client/src/chunk_io.h"
 #include "client/src/convert.h"
+#include "common/checksum/xxh3.h"
 #include "common/codec/block.h"
 
 namespace granary::client {
@@ -29,7 +30,10 @@ struct CachedBlock {
   CachedBlock() : ready(promise.get_future().share()) {}
   std::promise<Status> promise;
   std::shared_future<Status> ready;
-  Buffer data;  // decoded bytes, valid once ready holds OK
+  // Decoded bytes, valid once `ready` holds OK. A raw block is a view into
+  // the read reply it arrived in (owner), so it is never copied twice.
+  std::shared_ptr<const Buffer> owner;
+  ByteSpan data;
 };
 
 // Where one fetched block goes: straight into the caller's buffer, or a cache slot.
@@ -98,8 +102,9 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
 net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
                                               std::vector<Dest>& dests, size_t replica) {
   const uint32_t count = static_cast<uint32_t>(dests.size());
-  CO_ASSIGN_OR_RETURN(Buffer reply, co_await ReadBlocks(*ctx_, chunk, first, count, replica));
-  CO_ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, reply.span(), count));
+  CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica));
+  auto reply = std::make_shared<const Buffer>(std::move(got));
+  CO_ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, reply->span(), count));
   for (uint32_t i = 0; i < count; ++i) {
     const auto& b = blocks[i];
     const uint64_t start = uint64_t(first + i) * kBlockSize;
@@ -110,15 +115,26 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
                                    std::to_string(b.header.raw_len) + " bytes, expected " +
                                    std::to_string(expected));
     }
-    MutableByteSpan out;
+    const std::string where =
+        "chunk " + std::to_string(chunk.chunk_id()) + " block " + std::to_string(first + i);
     if (dests[i].direct) {
-      out = MutableByteSpan(dests[i].direct, expected);
+      CO_RETURN_IF_ERROR(
+          codec::DecodeBlock(b.header, b.stored, MutableByteSpan(dests[i].direct, expected))
+              .WithContext(where));
+    } else if (b.header.codec == codec::CodecId::kRaw) {
+      // Raw bytes are already the data: verify in place, keep a view.
+      if (checksum::Xxh3(b.stored.data(), b.stored.size()) != b.header.raw_xxh3) {
+        co_return Status::ChecksumMismatch(where + ": raw checksum mismatch");
+      }
+      dests[i].cached->owner = reply;
+      dests[i].cached->data = b.stored;
     } else {
-      if (dests[i].cached->data.size() != expected) dests[i].cached->data = Buffer(expected);
-      out = dests[i].cached->data.span();
+      auto decoded = std::make_shared<Buffer>(expected);
+      CO_RETURN_IF_ERROR(
+          codec::DecodeBlock(b.header, b.stored, decoded->span()).WithContext(where));
+      dests[i].cached->data = decoded->span();
+      dests[i].cached->owner = std::move(decoded);
     }
-    CO_RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored, out).WithContext(
-        "chunk " + std::to_string(chunk.chunk_id()) + " block " + std::to_string(first + i)));
   }
   co_return Status::Ok();
 }
@@ -162,8 +178,10 @@ void ReaderState::Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,
         if (d.direct) {
           std::memset(d.direct, 0, len);
         } else {
-          d.cached->data = Buffer(len);
-          std::memset(d.cached->data.data(), 0, len);
+          auto zeros = std::make_shared<Buffer>(len);
+          std::memset(zeros->data(), 0, len);
+          d.cached->data = zeros->span();
+          d.cached->owner = std::move(zeros);
           d.cached->promise.set_value(Status::Ok());
         }
       }

@@ -1,5 +1,8 @@
 #include "common/net/frame_connection.h"
 
+#include <sys/sendfile.h>
+
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -89,7 +92,9 @@ Awaitable<Result<InFrame>> FrameConnection::ReadFrame() {
 void FrameConnection::Send(OutFrame frame) {
   if (closed()) return;
   frame.header.message_len = static_cast<uint32_t>(frame.message.size());
-  frame.header.payload_len = frame.payload ? static_cast<uint32_t>(frame.payload->size()) : 0;
+  frame.header.payload_len = frame.file      ? static_cast<uint32_t>(frame.file->length)
+                             : frame.payload ? static_cast<uint32_t>(frame.payload->size())
+                                             : 0;
   asio::post(strand_, [self = shared_from_this(), f = std::move(frame)]() mutable {
     if (self->closed()) return;
     self->queue_.push_back(std::move(f));
@@ -108,14 +113,15 @@ Awaitable<void> FrameConnection::WriteLoop() {
       co_await wake_.async_wait(kUseTuple);
       continue;
     }
-    // Gather up to kMaxFramesPerWrite frames into one write.
-    size_t n = queue_.size() < kMaxFramesPerWrite ? queue_.size() : kMaxFramesPerWrite;
+    // Gather up to kMaxFramesPerWrite frames into one write, ending the
+    // batch at a frame whose payload comes from a file.
     std::vector<OutFrame> batch;
-    batch.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
+    while (!queue_.empty() && batch.size() < kMaxFramesPerWrite) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
+      if (batch.back().file) break;
     }
+    const size_t n = batch.size();
     headers.resize(n);
     iov.clear();
     for (size_t i = 0; i < n; ++i) {
@@ -130,6 +136,22 @@ Awaitable<void> FrameConnection::WriteLoop() {
     if (ec) {
       LOG_DEBUG("write to {} failed: {}", peer_, ec.message());
       break;
+    }
+    if (batch.back().file && batch.back().file->length > 0) {
+      // The connection may have been closed while the write completed.
+      if (closed()) break;
+      sending_file_ = true;
+      Status st = co_await SendFile(std::move(*batch.back().file));
+      sending_file_ = false;
+      if (!st.ok()) {
+        // A peer hanging up mid-reply is routine; anything else is worth a warning.
+        if (st.code() == proto::UNAVAILABLE || closed()) {
+          LOG_DEBUG("sending file payload to {} stopped: {}", peer_, st.ToString());
+        } else {
+          LOG_WARN("sending file payload to {} failed: {}", peer_, st.ToString());
+        }
+        break;
+      }
     }
   }
   CloseOnStrand();
@@ -147,12 +169,40 @@ void FrameConnection::Close() {
 }
 
 void FrameConnection::CloseOnStrand() {
-  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
-  queue_.clear();
-  wake_.cancel();
+  if (!closed_.exchange(true, std::memory_order_acq_rel)) {
+    // Shutdown wakes a sendfile blocked on this socket in another thread.
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    queue_.clear();
+    wake_.cancel();
+  }
+  if (!sending_file_) socket_.close(ec);
+}
+
+Awaitable<Status> FrameConnection::SendFile(FilePayload f) {
+  // Non-blocking sendfile on the I/O thread: when the socket is full, wait
+  // for room like any other async write. Pages not in the page cache are read
+  // inside sendfile; servers start that reading early (POSIX_FADV_WILLNEED)
+  // on their disk threads.
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);
+  const int sock = socket_.native_handle();
+  off_t off = static_cast<off_t>(f.offset);
+  uint64_t left = f.length;
+  while (left > 0) {
+    ssize_t n = ::sendfile(sock, f.fd, &off, left);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n == 0) co_return Status::IoError("file ended " + std::to_string(left) + " bytes early");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      co_return Status::Unavailable(std::string("sendfile: ") + std::strerror(errno));
+    }
+    auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kUseTuple);
+    if (ec) co_return Status::Unavailable("waiting to send: " + ec.message());
+  }
+  co_return Status::Ok();
 }
 
 }  // namespace granary::net

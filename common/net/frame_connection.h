@@ -11,11 +11,13 @@
 // dropped and pending reads fail.
 
 #include <deque>
+#include <optional>
 #include <memory>
 #include <string>
 
 #include "common/buffer.h"
 #include "common/net/asio_types.h"
+#include "common/net/file_payload.h"
 #include "common/net/frame.h"
 #include "common/status.h"
 
@@ -34,6 +36,7 @@ struct OutFrame {
   FrameHeader header;  // lengths are filled in by Send()
   std::string message;
   SharedBuffer payload;  // may be null
+  std::optional<FilePayload> file;  // instead of `payload`: bytes sent from a file
 };
 
 class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
@@ -65,6 +68,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
  private:
   Awaitable<void> WriteLoop();
   Awaitable<Status> ReadExact(uint8_t* dst, size_t n);
+  Awaitable<Status> SendFile(FilePayload file);
   void CloseOnStrand();
 
   Strand strand_;
@@ -82,6 +86,9 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   std::deque<OutFrame> queue_;
   asio::steady_timer wake_;
   bool close_after_flush_ = false;
+  // While a file payload is being sent the socket is only shut down by
+  // Close(), never closed, so its descriptor cannot be reused under sendfile.
+  bool sending_file_ = false;
 };
 
 }  // namespace granary::net

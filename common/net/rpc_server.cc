@@ -139,6 +139,7 @@ Awaitable<void> ServerConnection::Serve(InFrame frame) {
     out.header.request_id = frame.header.request_id;
     out.message = std::move(reply);
     out.payload = std::move(ctx.reply_payload);
+    out.file = std::move(ctx.reply_file);
     conn_->Send(std::move(out));
   }
   asio::post(conn_->strand(), [self] {

@@ -13,11 +13,13 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
 #include "common/buffer.h"
 #include "common/net/asio_types.h"
+#include "common/net/file_payload.h"
 #include "common/net/frame.h"
 #include "common/status.h"
 
@@ -39,6 +41,8 @@ struct CallContext {
   std::string peer;     // "ip:port" of the caller
   Buffer payload;       // the request's raw payload (may be empty); handlers may move it out
   std::shared_ptr<const Buffer> reply_payload;  // set by the handler for bulk replies
+  // Alternative to reply_payload: bulk reply bytes sent straight from a file.
+  std::optional<FilePayload> reply_file;
 };
 
 // Raw handler: parses `message` itself and fills `reply` with a serialized

@@ -17,9 +17,11 @@ net::Awaitable<Status> ChunkService::Read(net::CallContext& ctx, const proto::Ch
   if (!ctx.payload.empty()) {
     co_return Status::InvalidArgument(key.ToString() + ": a read request carries no payload");
   }
-  Result<store::ReadResult> r = co_await RunBlocking(disk_, [&] {
-    return store_.ReadBlocks(key, req.first_block(), req.block_count(), options_.max_read_blocks,
-                             options_.max_read_bytes);
+  // The blocks go out with sendfile straight from the page cache; only their
+  // headers are read here, to check them against the block table.
+  Result<store::BlockRange> r = co_await RunBlocking(disk_, [&] {
+    return store_.LocateBlocks(key, req.first_block(), req.block_count(), options_.max_read_blocks,
+                               options_.max_read_bytes);
   });
   if (!r.ok()) {
     if (r.status().code() != proto::CHUNK_NOT_FOUND &&
@@ -30,7 +32,10 @@ net::Awaitable<Status> ChunkService::Read(net::CallContext& ctx, const proto::Ch
   }
   resp->set_block_count(r->block_count);
   resp->set_total_blocks(r->total_blocks);
-  if (!r->bytes.empty()) ctx.reply_payload = std::make_shared<const Buffer>(std::move(r->bytes));
+  if (r->length > 0) {
+    const int fd = r->file->fd.get();
+    ctx.reply_file = net::FilePayload{r->file, fd, r->offset, r->length};
+  }
   co_return Status::Ok();
 }
 

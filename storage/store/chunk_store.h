@@ -69,6 +69,15 @@ struct ReadResult {
   uint32_t total_blocks = 0;  // blocks in the chunk
 };
 
+// Where a block range lies in its chunk file, for sending it with sendfile.
+struct BlockRange {
+  std::shared_ptr<const ChunkFile> file;  // keeps the descriptor open
+  uint64_t offset = 0;                    // of the first block's header
+  uint64_t length = 0;                    // of the whole range, headers included
+  uint32_t block_count = 0;
+  uint32_t total_blocks = 0;
+};
+
 struct StoreUsage {
   uint64_t capacity_bytes = 0;  // summed over distinct file systems
   uint64_t used_bytes = 0;
@@ -115,6 +124,12 @@ class ChunkStore {
   // the file no longer matches its footer (the replica is then quarantined).
   Result<ReadResult> ReadBlocks(const ChunkKey& key, uint32_t first_block, uint32_t block_count,
                                 uint32_t max_blocks, uint64_t max_bytes);
+
+  // Like ReadBlocks, but returns where the blocks are instead of reading
+  // them, so they can be sent from the page cache. Each block's header is
+  // still read (32 bytes) and checked against the block table.
+  Result<BlockRange> LocateBlocks(const ChunkKey& key, uint32_t first_block, uint32_t block_count,
+                                  uint32_t max_blocks, uint64_t max_bytes);
 
   Result<ChunkMeta> Stat(const ChunkKey& key) const;
   // Every committed version, ordered by (chunk id, version).

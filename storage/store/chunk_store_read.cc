@@ -1,4 +1,6 @@
 // ChunkStore read path, deletes and quarantine.
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "common/codec/block.h"
@@ -52,12 +54,12 @@ void ChunkStore::Quarantine(const ChunkKey& key, const std::string& path, const 
   QuarantineFile(path, why.WithContext(key.ToString()));
 }
 
-Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_block,
-                                          uint32_t block_count, uint32_t max_blocks,
-                                          uint64_t max_bytes) {
+Result<BlockRange> ChunkStore::LocateBlocks(const ChunkKey& key, uint32_t first_block,
+                                            uint32_t block_count, uint32_t max_blocks,
+                                            uint64_t max_bytes) {
   IndexEntry e;
   if (!Lookup(key, &e)) return Status::ChunkNotFound(key.ToString() + " not found");
-  ReadResult out;
+  BlockRange out;
   out.total_blocks = e.block_count;
   if (e.block_count == 0 && first_block == 0 && block_count == 0) return out;  // empty chunk
   if (first_block >= e.block_count || block_count > e.block_count - first_block) {
@@ -83,19 +85,43 @@ Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_bl
   const uint64_t start = blocks[first_block].offset;
   uint32_t n = 1;
   while (n < want && blocks[first_block + n].end() - start <= max_bytes) ++n;
-  const uint64_t end = blocks[first_block + n - 1].end();
 
-  out.bytes = Buffer(end - start);
-  Status st = PReadAll(file.fd.get(), out.bytes.span(), start, path);
+  // The headers on disk must agree with the block table before any byte of
+  // the range is served.
+  Status st;
+  uint8_t header[codec::kBlockHeaderSize];
   for (uint32_t i = 0; st.ok() && i < n; ++i) {
     const BlockEntry& b = blocks[first_block + i];
-    st = CheckHeader(out.bytes.span().subspan(b.offset - start), b, first_block + i);
+    st = PReadAll(file.fd.get(), MutableByteSpan(header, sizeof header), b.offset, path);
+    if (st.ok()) st = CheckHeader(ByteSpan(header, sizeof header), b, first_block + i);
   }
   if (!st.ok()) {
     if (st.code() == proto::CORRUPTION) Quarantine(key, path, st);
     return st.WithContext(key.ToString());
   }
+  out.file = *opened;
+  out.offset = start;
+  // Callers send the range with sendfile from an I/O thread: start reading it
+  // into the page cache now, on this (disk) thread. Advisory.
+  (void)::posix_fadvise(file.fd.get(), static_cast<off_t>(start),
+                        static_cast<off_t>(blocks[first_block + n - 1].end() - start),
+                        POSIX_FADV_WILLNEED);
+  out.length = blocks[first_block + n - 1].end() - start;
   out.block_count = n;
+  return out;
+}
+
+Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_block,
+                                          uint32_t block_count, uint32_t max_blocks,
+                                          uint64_t max_bytes) {
+  ASSIGN_OR_RETURN(BlockRange range,
+                   LocateBlocks(key, first_block, block_count, max_blocks, max_bytes));
+  ReadResult out;
+  out.total_blocks = range.total_blocks;
+  out.block_count = range.block_count;
+  if (range.length == 0) return out;
+  out.bytes = Buffer(range.length);
+  RETURN_IF_ERROR(PReadAll(range.file->fd.get(), out.bytes.span(), range.offset, key.ToString()));
   return out;
 }
 

@@ -1,6 +1,8 @@
 // RpcServer and RpcConnection over real loopback sockets.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <thread>
 
@@ -47,6 +49,14 @@ class RpcTest : public ::testing::Test {
         [](CallContext&, const proto::ChunkListRequest&,
            proto::ChunkListResponse*) -> Awaitable<Status> {
           throw std::runtime_error("boom");
+          co_return Status::Ok();
+        });
+    // CHUNK_READ replies with a file payload: bytes [req.first_block(),
+    // + req.block_count()) of file_fd_, sent with sendfile.
+    server_->Add<proto::ChunkReadRequest, proto::ChunkReadResponse>(
+        proto::CHUNK_READ, [this](CallContext& ctx, const proto::ChunkReadRequest& req,
+                                  proto::ChunkReadResponse*) -> Awaitable<Status> {
+          ctx.reply_file = FilePayload{nullptr, file_fd_, req.first_block(), req.block_count()};
           co_return Status::Ok();
         });
     ASSERT_TRUE(server_->Start().ok());
@@ -100,6 +110,7 @@ class RpcTest : public ::testing::Test {
     EXPECT_EQ(r->server(), "test");
   }
 
+  int file_fd_ = -1;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   std::vector<std::thread> threads_;
@@ -139,6 +150,31 @@ TEST_F(RpcTest, ManyCallsInFlightOnOneConnection) {
     co_return good;
   });
   EXPECT_EQ(ok, kCalls);
+}
+
+TEST_F(RpcTest, FilePayloadsArriveIntact) {
+  char path[] = "/tmp/granary-rpc-test-XXXXXX";
+  file_fd_ = mkstemp(path);
+  ASSERT_GE(file_fd_, 0);
+  unlink(path);
+  std::vector<uint8_t> data(5 << 20);  // more than a socket buffer holds
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 7 + (i >> 13));
+  ASSERT_EQ(pwrite(file_fd_, data.data(), data.size(), 0), ssize_t(data.size()));
+  auto conn = Connect();
+  for (auto [off, len] : {std::pair<uint32_t, uint32_t>{0, 5 << 20}, {12345, 3 << 20}, {7, 0}}) {
+    Buffer got;
+    auto r = Run([&]() -> Awaitable<Result<proto::ChunkReadResponse>> {
+      proto::ChunkReadRequest req;
+      req.set_first_block(off);
+      req.set_block_count(len);
+      co_return co_await Call<proto::ChunkReadResponse>(*conn, proto::CHUNK_READ, req,
+                                                        Millis(10000), nullptr, &got);
+    });
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(got.size(), len);
+    EXPECT_EQ(std::memcmp(got.data(), data.data() + off, len), 0) << "offset " << off;
+  }
+  close(file_fd_);
 }
 
 TEST_F(RpcTest, DeadlineReturnsTimeoutAndConnectionStaysUsable) {
