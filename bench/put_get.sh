@@ -91,6 +91,14 @@ timed get_warm g get /bench.bin "$workdir/get.out"
 cmp -s "$file" "$workdir/get.out" && verified=yes || verified=NO
 rm -f "$workdir/get.out"
 
+# The same reads into /dev/null: the read path alone, without the cost of
+# writing a local copy (which dd write below bounds).
+drop_caches
+echo "granary get to /dev/null (cold)" >&2
+timed null_cold bash -c "\"$granary\" --meta $meta get /bench.bin - > /dev/null"
+echo "granary get to /dev/null (warm)" >&2
+timed null_warm bash -c "\"$granary\" --meta $meta get /bench.bin - > /dev/null"
+
 echo "dd write (conv=fsync)" >&2
 timed dd_write dd if="$file" of="$workdir/dd.out" bs=1M conv=fsync status=none
 rm -f "$workdir/dd.out"
@@ -114,6 +122,8 @@ iperf_mbs=$(awk -v v="$iperf" 'BEGIN { printf "%.1f", v * 1.048576 }')  # MiB/s 
 put=$(mbps "$bytes" "${secs[put]}")
 get_cold=$(mbps "$bytes" "${secs[get_cold]}")
 get_warm=$(mbps "$bytes" "${secs[get_warm]}")
+null_cold=$(mbps "$bytes" "${secs[null_cold]}")
+null_warm=$(mbps "$bytes" "${secs[null_warm]}")
 dd_write=$(mbps "$bytes" "${secs[dd_write]}")
 dd_read=$(mbps "$bytes" "${secs[dd_read]}")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2fx" : "-"), a / b }'; }
@@ -129,6 +139,8 @@ cat <<EOF
 | granary put (R=3, fsync) | $put | ${secs[put]} | $(ratio "$put" "$dd_write") of dd write |
 | granary get, cold | $get_cold | ${secs[get_cold]} | $(ratio "$get_cold" "$dd_read") of dd read |
 | granary get, warm | $get_warm | ${secs[get_warm]} | $(ratio "$get_warm" "$iperf_mbs") of iperf3 |
+| granary get to /dev/null, cold | $null_cold | ${secs[null_cold]} | $(ratio "$null_cold" "$dd_read") of dd read |
+| granary get to /dev/null, warm | $null_warm | ${secs[null_warm]} | $(ratio "$null_warm" "$iperf_mbs") of iperf3 |
 | dd write, conv=fsync | $dd_write | ${secs[dd_write]} | baseline for put |
 | dd read, cold | $dd_read | ${secs[dd_read]} | baseline for cold get |
 | iperf3 loopback, 5 s | $iperf_mbs | 5 | baseline for warm get |
