@@ -6,7 +6,7 @@
 
 #include "common/checksum/xxh3.h"
 #include "common/codec/block.h"
-#include "storage/store/endian.h"
+#include "common/endian.h"
 
 namespace granary::storage::store {
 namespace {

@@ -1,10 +1,11 @@
 #pragma once
-// Little-endian load/store for the on-disk format, independent of the host's
-// byte order. Compilers turn these loops into single moves on x86 and ARM.
+// Little-endian load/store for every on-disk and wire format (frames, block
+// headers, chunk footers), independent of the host's byte order. Compilers
+// turn these loops into single moves on x86 and ARM.
 
 #include <cstdint>
 
-namespace granary::storage::store {
+namespace granary {
 
 inline void PutU16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v);
@@ -28,4 +29,4 @@ inline uint64_t GetU64(const uint8_t* p) {
   return v;
 }
 
-}  // namespace granary::storage::store
+}  // namespace granary
