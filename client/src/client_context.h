@@ -25,15 +25,15 @@ class ClientContext {
   net::ConnectionPool& chunk_servers() { return chunk_pool_; }
   net::Millis timeout() const { return options_.rpc_timeout; }
 
-  // One metadata call with the client's deadline. Connection failures are
-  // retried once on a fresh connection (metad may have restarted).
+  // One metadata call with the client's deadline. Only connecting is tried
+  // twice (metad may be restarting): a request that was sent is never sent
+  // again, because metad may have applied it before the connection broke.
   template <class Resp, class Req>
   net::Awaitable<Result<Resp>> Meta(proto::Method method, const Req& req) {
-    auto r = co_await meta_pool_.Call<Resp>(options_.meta_address, method, req, timeout());
-    if (!r.ok() && r.status().code() == proto::UNAVAILABLE) {
-      r = co_await meta_pool_.Call<Resp>(options_.meta_address, method, req, timeout());
-    }
-    co_return r;
+    auto conn = co_await meta_pool_.Get(options_.meta_address);
+    if (!conn.ok()) conn = co_await meta_pool_.Get(options_.meta_address);
+    if (!conn.ok()) co_return conn.status();
+    co_return co_await net::Call<Resp>(**conn, method, req, timeout());
   }
 
   // Creates a context whose last owner may be any thread, its own I/O and

@@ -118,23 +118,13 @@ class ClientImpl final : public Client {
   }
 
   Status Unlink(std::string_view path) override {
-    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
-    proto::UnlinkRequest req;
-    req.set_parent(pn.first);
-    req.set_name(pn.second);
-    auto r = ctx_->RunSync(ctx_->Meta<proto::UnlinkResponse>(proto::META_UNLINK, req));
-    if (!r.ok()) return r.status().WithContext("unlink " + std::string(path));
-    return Status::Ok();
+    return RemoveEntry<proto::UnlinkRequest, proto::UnlinkResponse>(proto::META_UNLINK, path,
+                                                                    "unlink");
   }
 
   Status Rmdir(std::string_view path) override {
-    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
-    proto::RmdirRequest req;
-    req.set_parent(pn.first);
-    req.set_name(pn.second);
-    auto r = ctx_->RunSync(ctx_->Meta<proto::RmdirResponse>(proto::META_RMDIR, req));
-    if (!r.ok()) return r.status().WithContext("rmdir " + std::string(path));
-    return Status::Ok();
+    return RemoveEntry<proto::RmdirRequest, proto::RmdirResponse>(proto::META_RMDIR, path,
+                                                                  "rmdir");
   }
 
   Result<FileInfo> SetLayout(std::string_view path, uint32_t replicas,
@@ -243,6 +233,18 @@ class ClientImpl final : public Client {
       return Status::NotDirectory(split.first + " is not a folder");
     }
     return std::make_pair(parent.id(), split.second);
+  }
+
+  // Unlink and rmdir: the same request shape, {parent, name}.
+  template <class Req, class Resp>
+  Status RemoveEntry(proto::Method method, std::string_view path, const char* verb) {
+    ASSIGN_OR_RETURN(auto pn, ParentAndName(path));
+    Req req;
+    req.set_parent(pn.first);
+    req.set_name(pn.second);
+    auto r = ctx_->RunSync(ctx_->Meta<Resp>(method, req));
+    if (!r.ok()) return r.status().WithContext(std::string(verb) + " " + std::string(path));
+    return Status::Ok();
   }
 
   Result<FileInfo> SetAttr(const proto::SetAttrRequest& req, std::string_view path) {
