@@ -1,7 +1,9 @@
 #pragma once
 // FilePayload: a frame payload that sits in a file. It is sent with
 // sendfile(2) straight from the page cache to the socket, never copied
-// through user space (chunk servers serve reads this way).
+// through user space (chunk servers serve reads this way). sendfile cannot
+// suppress SIGPIPE per call, so a process that sends file payloads must
+// ignore SIGPIPE (granary::InitProcess in common/process.h does).
 
 #include <cstdint>
 #include <memory>
