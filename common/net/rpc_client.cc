@@ -1,6 +1,5 @@
 #include "common/net/rpc_client.h"
 
-#include <asio/experimental/concurrent_channel.hpp>
 #include <charconv>
 
 #include "common/log.h"
@@ -9,13 +8,14 @@
 namespace granary::net {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
-
-// One outstanding call. The reader fills `result` and then signals `done`.
+// One outstanding call. Everything about it happens on the connection's
+// strand: the caller sleeps on `timer` until its deadline; the reader puts
+// the reply in `result` and cancels the timer. (Asio 1.22's awaitable
+// operators raced here: a reply completing on another I/O thread could fire
+// cancellation at the deadline timer while it was still being set up.)
 struct Pending {
-  explicit Pending(Executor ex) : done(ex, 1) {}
-  // (asio 1.22 cannot instantiate a void(error_code) channel, hence the int.)
-  asio::experimental::concurrent_channel<void(asio::error_code, int)> done;
+  explicit Pending(Strand& strand) : timer(strand) {}
+  asio::steady_timer timer;
   std::optional<Result<RawReply>> result;
 };
 
@@ -24,17 +24,26 @@ std::string MethodName(proto::Method m) {
   return n.empty() ? "method " + std::to_string(static_cast<int>(m)) : n;
 }
 
+// A socket being connected, shared with the deadline's handler.
+struct Connecting {
+  explicit Connecting(Strand& strand) : socket(strand), timer(strand) {}
+  asio::ip::tcp::socket socket;
+  asio::steady_timer timer;
+  bool timed_out = false;
+};
+
 }  // namespace
 
 struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
   std::shared_ptr<FrameConnection> conn;
   std::string address;
-  std::atomic<uint64_t> next_id{1};
-  std::mutex mu;
-  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending;
-  bool failed = false;  // guarded by mu
+  uint64_t next_id = 1;  // strand only
+  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending;  // strand only
+  std::atomic<bool> failed{false};
 
   Awaitable<void> ReadLoop();
+  Awaitable<Result<RawReply>> CallOnStrand(proto::Method method, std::string message,
+                                           SharedBuffer payload, Millis timeout);
   void FailAll(const Status& st);
 };
 
@@ -50,29 +59,23 @@ Awaitable<void> RpcConnection::Impl::ReadLoop() {
       FailAll(Status::Protocol("server " + address + " sent a request frame"));
       break;
     }
-    std::shared_ptr<Pending> p;
-    {
-      // The result is published under the lock that removes the entry, so a
-      // caller whose deadline fired finds it either pending or answered.
-      std::lock_guard lock(mu);
-      auto it = pending.find(frame->header.request_id);
-      if (it == pending.end()) {
-        // A request id of 0 is a connection-level error from the server.
-        if (frame->header.request_id == 0 && frame->header.status != 0) {
-          LOG_WARN("server {} closed the connection: {}", address, frame->message);
-        }
-        continue;  // the call already timed out
+    auto it = pending.find(frame->header.request_id);
+    if (it == pending.end()) {
+      // A request id of 0 is a connection-level error from the server.
+      if (frame->header.request_id == 0 && frame->header.status != 0) {
+        LOG_WARN("server {} closed the connection: {}", address, frame->message);
       }
-      p = std::move(it->second);
-      pending.erase(it);
-      if (frame->header.status != 0) {
-        p->result = Status::FromCode(static_cast<ErrorCode>(frame->header.status),
-                                     std::move(frame->message));
-      } else {
-        p->result = RawReply{std::move(frame->message), std::move(frame->payload)};
-      }
+      continue;  // the call already timed out
     }
-    p->done.try_send(asio::error_code{}, 0);
+    std::shared_ptr<Pending> p = std::move(it->second);
+    pending.erase(it);
+    if (frame->header.status != 0) {
+      p->result = Status::FromCode(static_cast<ErrorCode>(frame->header.status),
+                                   std::move(frame->message));
+    } else {
+      p->result = RawReply{std::move(frame->message), std::move(frame->payload)};
+    }
+    p->timer.cancel();
   }
   conn->Close();
 }
@@ -81,13 +84,41 @@ void RpcConnection::Impl::FailAll(const Status& st) {
   Status err = st.code() == proto::PROTOCOL_ERROR
                    ? st
                    : Status::Unavailable("connection to " + address + " lost (" + st.message() + ")");
-  std::lock_guard lock(mu);
   failed = true;
   for (auto& [id, p] : pending) {
     p->result = err;
-    p->done.try_send(asio::error_code{}, 0);
+    p->timer.cancel();
   }
   pending.clear();
+}
+
+Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method method,
+                                                              std::string message,
+                                                              SharedBuffer payload,
+                                                              Millis timeout) {
+  auto self = shared_from_this();
+  if (failed || conn->closed()) {
+    co_return Status::Unavailable("connection to " + address + " is closed");
+  }
+  auto p = std::make_shared<Pending>(conn->strand());
+  const uint64_t id = next_id++;
+  pending.emplace(id, p);
+  OutFrame out;
+  out.header.kind = FrameKind::kRequest;
+  out.header.method = static_cast<uint16_t>(method);
+  out.header.request_id = id;
+  out.message = std::move(message);
+  out.payload = std::move(payload);
+  conn->Send(std::move(out));
+
+  p->timer.expires_after(timeout);
+  co_await p->timer.async_wait(kUseTuple);
+  if (!p->result) {
+    pending.erase(id);
+    co_return Status::Timeout("no reply from " + address + " to " + MethodName(method) +
+                              " within " + std::to_string(timeout.count()) + " ms");
+  }
+  co_return std::move(*p->result);
 }
 
 RpcConnection::RpcConnection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -104,21 +135,31 @@ Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(Executo
       co_await resolver.async_resolve(hp->first, std::to_string(hp->second), kUseTuple);
   if (rec) co_return Status::Unavailable("cannot resolve " + address + ": " + rec.message());
 
+  // Connect on the new connection's strand; the deadline closes the socket.
   auto strand = asio::make_strand(executor);
-  asio::ip::tcp::socket socket(strand);
-  asio::steady_timer timer(executor, timeout);
-  auto outcome = co_await (asio::async_connect(socket, endpoints, kUseTuple) ||
-                           timer.async_wait(kUseTuple));
-  if (outcome.index() == 1) {
+  auto connecting = std::make_shared<Connecting>(strand);
+  auto connect = [connecting, endpoints]() -> Awaitable<asio::error_code> {
+    auto [ec, ep] = co_await asio::async_connect(connecting->socket, endpoints, kUseTuple);
+    connecting->timer.cancel();
+    co_return ec;
+  };
+  connecting->timer.expires_after(timeout);
+  connecting->timer.async_wait([connecting](const asio::error_code& ec) {
+    if (ec) return;  // cancelled: connected in time
+    connecting->timed_out = true;
+    asio::error_code ignored;
+    connecting->socket.close(ignored);
+  });
+  asio::error_code cec = co_await asio::co_spawn(strand, connect(), asio::use_awaitable);
+  if (connecting->timed_out) {
     co_return Status::Timeout("connect to " + address + " timed out after " +
                               std::to_string(timeout.count()) + " ms");
   }
-  auto [cec, ep] = std::get<0>(outcome);
   if (cec) co_return Status::Unavailable("cannot connect to " + address + ": " + cec.message());
 
   auto impl = std::make_shared<Impl>();
   impl->address = address;
-  impl->conn = std::make_shared<FrameConnection>(strand, std::move(socket), limits);
+  impl->conn = std::make_shared<FrameConnection>(strand, std::move(connecting->socket), limits);
   impl->conn->StartWriter();
   asio::co_spawn(strand, [impl] { return impl->ReadLoop(); }, asio::detached);
   co_return std::make_shared<RpcConnection>(impl);
@@ -126,42 +167,15 @@ Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(Executo
 
 Awaitable<Result<RawReply>> RpcConnection::CallRaw(proto::Method method, std::string message,
                                                    SharedBuffer payload, Millis timeout) {
-  auto executor = co_await asio::this_coro::executor;
-  auto p = std::make_shared<Pending>(executor);
-  const uint64_t id = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->failed || impl_->conn->closed()) {
-      co_return Status::Unavailable("connection to " + impl_->address + " is closed");
-    }
-    impl_->pending.emplace(id, p);
-  }
-  OutFrame out;
-  out.header.kind = FrameKind::kRequest;
-  out.header.method = static_cast<uint16_t>(method);
-  out.header.request_id = id;
-  out.message = std::move(message);
-  out.payload = std::move(payload);
-  impl_->conn->Send(std::move(out));
-
-  asio::steady_timer timer(executor, timeout);
-  auto outcome = co_await (p->done.async_receive(kUseTuple) || timer.async_wait(kUseTuple));
-  if (outcome.index() == 1) {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->pending.erase(id)) {
-      co_return Status::Timeout("no reply from " + impl_->address + " to " + MethodName(method) +
-                                " within " + std::to_string(timeout.count()) + " ms");
-    }
-    // The reply raced the deadline and won; it was published under mu.
-  }
-  std::lock_guard lock(impl_->mu);
-  co_return std::move(*p->result);
+  // The whole call runs on the connection's strand (see Pending).
+  auto impl = impl_;
+  co_return co_await asio::co_spawn(
+      impl->conn->strand(),
+      impl->CallOnStrand(method, std::move(message), std::move(payload), timeout),
+      asio::use_awaitable);
 }
 
-bool RpcConnection::healthy() const {
-  std::lock_guard lock(impl_->mu);
-  return !impl_->failed && !impl_->conn->closed();
-}
+bool RpcConnection::healthy() const { return !impl_->failed && !impl_->conn->closed(); }
 
 const std::string& RpcConnection::address() const { return impl_->address; }
 
