@@ -1,10 +1,9 @@
 #pragma once
 // The Asio spellings Granary uses everywhere: awaitables whose I/O errors come
-// back as values (as_tuple), and helpers for deadlines.
+// back as values (as_tuple), executors and clocks.
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <chrono>
 
 namespace granary::net {

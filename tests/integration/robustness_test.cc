@@ -1,12 +1,12 @@
 // Restarts, garbage on the wire and damaged replicas, with real daemons.
 #include <gtest/gtest.h>
 
-#include <asio.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "common/net/frame.h"
 #include "tests/integration/test_data.h"
+#include "tests/testutil/raw_socket.h"
 #include "tests/testutil/test_cluster.h"
 
 namespace granary::testutil {
@@ -19,26 +19,6 @@ std::unique_ptr<TestCluster> StartCluster() {
   auto c = TestCluster::Start({.chunkservers = 3});
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(*c) : nullptr;
-}
-
-// Sends raw bytes to `address`, then reads until the peer closes.
-std::string Exchange(const std::string& address, const std::string& bytes) {
-  auto colon = address.rfind(':');
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address(address.substr(0, colon)),
-             static_cast<uint16_t>(std::stoi(address.substr(colon + 1)))});
-  asio::write(s, asio::buffer(bytes));
-  s.shutdown(asio::ip::tcp::socket::shutdown_send);
-  std::string got;
-  char buf[4096];
-  asio::error_code ec;
-  while (true) {
-    size_t n = s.read_some(asio::buffer(buf), ec);
-    if (ec) break;
-    got.append(buf, n);
-  }
-  return got;
 }
 
 TEST(Robustness, MetadRestartKeepsEverything) {
@@ -86,7 +66,7 @@ TEST(Robustness, GarbageFramesLeaveDaemonsUp) {
   };
   for (const auto& t : targets) {
     for (const auto& g : garbage) {
-      std::string reply = Exchange(t, g);
+      std::string reply = RawExchange(t, g);
       // Either an error frame with a reason, or a plain close; never a crash.
       if (!reply.empty()) {
         ASSERT_GE(reply.size(), net::kFrameHeaderSize);

@@ -9,6 +9,7 @@
 #include "common/net/frame.h"
 #include "common/net/rpc_client.h"
 #include "common/net/rpc_server.h"
+#include "tests/testutil/raw_socket.h"
 
 namespace granary::net {
 namespace {
@@ -82,23 +83,8 @@ class RpcTest : public ::testing::Test {
     return *c;
   }
 
-  // Sends raw bytes on a plain socket and returns what the server sends back
-  // until it closes the connection.
   std::string RawExchange(const std::string& bytes) {
-    asio::io_context io;
-    asio::ip::tcp::socket s(io);
-    s.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
-    asio::write(s, asio::buffer(bytes));
-    s.shutdown(asio::ip::tcp::socket::shutdown_send);
-    std::string got;
-    char buf[4096];
-    asio::error_code ec;
-    while (true) {
-      size_t n = s.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      got.append(buf, n);
-    }
-    return got;
+    return testutil::RawExchange(address_, bytes);
   }
 
   void ExpectServerAlive() {
