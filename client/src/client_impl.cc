@@ -5,6 +5,7 @@
 #include "client/src/convert.h"
 #include "client/src/file_reader.h"
 #include "client/src/file_writer.h"
+#include "client/src/open_file.h"
 
 namespace granary {
 namespace client {
@@ -189,6 +190,13 @@ class ClientImpl final : public Client {
     for (const auto& c : r->chunks()) out.push_back(ToChunkLocation(c));
     return out;
   }
+
+  Result<std::unique_ptr<OpenFile>> OpenAt(uint64_t inode,
+                                           const OpenFileOptions& options) override {
+    return OpenFileAt(ctx_, inode, options);
+  }
+
+  const std::string& client_id() const override { return ctx_->options().client_id; }
 
   Result<FsStats> StatFs() override {
     auto r = ctx_->RunSync(

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,9 +68,12 @@ struct FileInfo {
   uint32_t gid = 0;
   uint64_t size = 0;
   uint32_t nlink = 0;
+  int64_t atime_sec = 0;
+  uint32_t atime_nsec = 0;
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   int64_t ctime_sec = 0;
+  uint32_t ctime_nsec = 0;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0;
   std::string symlink_target;
@@ -125,6 +129,91 @@ struct CreateOptions {
   bool fsync_on_close = false;  // Close() also makes the data durable on every replica
 };
 
+// ---------------------------------------------------------------- inode-level API
+// The FUSE mount works on inode numbers, not paths; these calls mirror the
+// metadata service one to one. Names are single components (no '/').
+
+struct Credentials {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// When a namespace change must be on metad's disk.
+// kSynced: before the call returns (the path-based calls above always are).
+// kLazy: in metad's write-ahead log at once (it survives a metad crash or
+//   restart), on disk at the next SyncMetadata(), the next synced change, or
+//   metad's periodic WAL sync (wal_sync_interval_ms), whichever comes first;
+//   only a machine crash inside that window can lose it. Local file systems
+//   treat namespace changes the same way until fsync.
+enum class Durability { kSynced, kLazy };
+
+struct TimeSpec {
+  int64_t sec = 0;
+  uint32_t nsec = 0;
+};
+
+struct AttrChanges {
+  std::optional<uint32_t> mode;  // permission bits (07777)
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<TimeSpec> atime;
+  std::optional<TimeSpec> mtime;
+  std::optional<uint64_t> size;  // truncate or extend (files)
+};
+
+enum class RenameMode { kReplace, kNoReplace, kExchange };
+enum class XattrMode { kAny, kCreate, kReplace };  // setxattr's XATTR_CREATE / XATTR_REPLACE
+
+struct DirPage {
+  std::vector<DirEntryInfo> entries;  // sorted by name
+  bool has_more = false;
+};
+
+// A file whose last name was removed while this client still had it open
+// (unlink or rename over it with keep_orphan): metad keeps its data as an
+// orphan of this client until ReleaseOrphan(), or until the client stops
+// renewing it through KeepAlive() for orphan_ttl_ms.
+struct RemoveResult {
+  uint64_t orphan_inode = 0;  // 0: nothing was kept
+};
+
+struct LeaseRef {
+  uint64_t inode = 0;
+  uint64_t lease_id = 0;
+};
+
+struct OpenFileOptions {
+  bool write = false;     // take the file's write lease
+  bool truncate = false;  // with write: cut to 0 bytes at open (O_TRUNC)
+  Durability durability = Durability::kLazy;  // of size/mtime commits at Flush()
+};
+
+// Random-access handle on one file: reads, writes at any offset, truncate.
+// Writes are buffered per chunk; Flush() writes every touched chunk as a new
+// chunk version (copy-on-write: a reader sees a chunk's old or new contents,
+// never a mix) and commits the size. Thread-safe.
+class OpenFile {
+ public:
+  virtual ~OpenFile() = default;
+  virtual Result<size_t> PRead(uint64_t offset, MutableByteSpan out) = 0;
+  // EFBIG-style FILE_TOO_LARGE past the largest file size.
+  virtual Status PWrite(uint64_t offset, ByteSpan data) = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  // Makes every write so far visible to other clients (new opens).
+  virtual Status Flush() = 0;
+  // Flush, then durable on every replica and in metad.
+  virtual Status Fsync() = 0;
+  // Flush and release the write lease. Idempotent.
+  virtual Status Close() = 0;
+  // Re-reads attributes and chunk map from metad (a read-only handle of a
+  // file that changed elsewhere).
+  virtual Status Refresh() = 0;
+  virtual uint64_t size() const = 0;
+  virtual FileInfo info() const = 0;
+  // The write lease (for KeepAlive); {inode, 0} for read-only handles.
+  virtual LeaseRef lease() const = 0;
+};
+
 // Buffered sequential writer. Blocks are encoded on the client's encode pool
 // and streamed down the replica chain while the next ones are encoded.
 class FileWriter {
@@ -176,6 +265,52 @@ class Client {
                                                      const CreateOptions& options) = 0;
   virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path) = 0;
   virtual Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) = 0;
+
+  // Inode-level namespace (see "inode-level API" above). The root folder is
+  // inode kRootInode.
+  static constexpr uint64_t kRootInode = 1;
+  virtual Result<FileInfo> GetAttr(uint64_t inode) = 0;
+  virtual Result<FileInfo> Lookup(uint64_t parent, std::string_view name) = 0;
+  virtual Result<FileInfo> MkdirAt(uint64_t parent, std::string_view name, uint32_t mode,
+                                   Credentials cred, Durability d) = 0;
+  virtual Result<FileInfo> SymlinkAt(uint64_t parent, std::string_view name,
+                                     std::string_view target, Credentials cred,
+                                     Durability d) = 0;
+  // Creates an empty file (no lease: open it with OpenAt). exclusive: fail
+  // with ALREADY_EXISTS if the name exists; else an existing file is returned
+  // unchanged.
+  virtual Result<FileInfo> CreateAt(uint64_t parent, std::string_view name, uint32_t mode,
+                                    Credentials cred, bool exclusive, Durability d) = 0;
+  virtual Result<RemoveResult> UnlinkAt(uint64_t parent, std::string_view name,
+                                        bool keep_orphan, Durability d) = 0;
+  virtual Status RmdirAt(uint64_t parent, std::string_view name, Durability d) = 0;
+  // orphan_inode reports a replaced destination file kept for this client.
+  virtual Result<RemoveResult> RenameAt(uint64_t src_parent, std::string_view src_name,
+                                        uint64_t dst_parent, std::string_view dst_name,
+                                        RenameMode mode, bool keep_orphan, Durability d) = 0;
+  // Up to `limit` entries (0 = server default) after `start_after`.
+  virtual Result<DirPage> ReadDirAt(uint64_t inode, std::string_view start_after,
+                                    uint32_t limit) = 0;
+  virtual Result<FileInfo> SetAttrAt(uint64_t inode, const AttrChanges& changes,
+                                     Durability d) = 0;
+  // Extended attributes (names like "user.foo"; values up to 64 KiB). A
+  // missing one is NO_ATTRIBUTE.
+  virtual Status SetXattr(uint64_t inode, std::string_view name, ByteSpan value, XattrMode mode,
+                          Durability d) = 0;
+  virtual Result<std::string> GetXattr(uint64_t inode, std::string_view name) = 0;
+  virtual Result<std::vector<std::string>> ListXattr(uint64_t inode) = 0;
+  virtual Status RemoveXattr(uint64_t inode, std::string_view name, Durability d) = 0;
+  virtual Status ReleaseOrphan(uint64_t inode) = 0;
+  // Renews write leases and orphans this client holds.
+  virtual Status KeepAlive(const std::vector<LeaseRef>& leases,
+                           const std::vector<uint64_t>& orphans) = 0;
+  // Makes every kLazy change so far durable in metad.
+  virtual Status SyncMetadata() = 0;
+  virtual Result<std::vector<ChunkLocation>> GetLayoutAt(uint64_t inode) = 0;
+  virtual Result<std::unique_ptr<OpenFile>> OpenAt(uint64_t inode,
+                                                   const OpenFileOptions& options) = 0;
+  // The id this client uses in leases and orphans.
+  virtual const std::string& client_id() const = 0;
 
   // Cluster.
   virtual Result<FsStats> StatFs() = 0;
