@@ -28,6 +28,7 @@ packages=(
   libxxhash-dev libzstd-dev libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libfuse3-dev fuse3 iperf3
+  rsync python3 tar
 )
 
 installed() {

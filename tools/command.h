@@ -50,5 +50,7 @@ void RegisterSetattr(CLI::App& app, CommandContext& ctx);
 void RegisterDf(CLI::App& app, CommandContext& ctx);
 void RegisterCluster(CLI::App& app, CommandContext& ctx);
 void RegisterDev(CLI::App& app, CommandContext& ctx);
+// File system.
+void RegisterMount(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools

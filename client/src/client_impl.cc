@@ -5,6 +5,7 @@
 #include "client/src/convert.h"
 #include "client/src/file_reader.h"
 #include "client/src/file_writer.h"
+#include "client/src/inode_ops.h"
 #include "client/src/open_file.h"
 
 namespace granary {
@@ -189,6 +190,66 @@ class ClientImpl final : public Client {
     std::vector<ChunkLocation> out;
     for (const auto& c : r->chunks()) out.push_back(ToChunkLocation(c));
     return out;
+  }
+
+  // Inode-level API (client/src/inode_ops.cc).
+  Result<FileInfo> GetAttr(uint64_t inode) override { return GetAttrAt(*ctx_, inode); }
+  Result<FileInfo> Lookup(uint64_t parent, std::string_view name) override {
+    return LookupAt(*ctx_, parent, name);
+  }
+  Result<FileInfo> MkdirAt(uint64_t parent, std::string_view name, uint32_t mode,
+                           Credentials cred, Durability d) override {
+    return client::MkdirAt(*ctx_, parent, name, mode, cred, d);
+  }
+  Result<FileInfo> SymlinkAt(uint64_t parent, std::string_view name, std::string_view target,
+                             Credentials cred, Durability d) override {
+    return client::SymlinkAt(*ctx_, parent, name, target, cred, d);
+  }
+  Result<FileInfo> CreateAt(uint64_t parent, std::string_view name, uint32_t mode,
+                            Credentials cred, bool exclusive, Durability d) override {
+    return client::CreateAt(*ctx_, parent, name, mode, cred, exclusive, d);
+  }
+  Result<RemoveResult> UnlinkAt(uint64_t parent, std::string_view name, bool keep_orphan,
+                                Durability d) override {
+    return client::UnlinkAt(*ctx_, parent, name, keep_orphan, d);
+  }
+  Status RmdirAt(uint64_t parent, std::string_view name, Durability d) override {
+    return client::RmdirAt(*ctx_, parent, name, d);
+  }
+  Result<RemoveResult> RenameAt(uint64_t src_parent, std::string_view src_name,
+                                uint64_t dst_parent, std::string_view dst_name, RenameMode mode,
+                                bool keep_orphan, Durability d) override {
+    return client::RenameAt(*ctx_, src_parent, src_name, dst_parent, dst_name, mode, keep_orphan,
+                            d);
+  }
+  Result<DirPage> ReadDirAt(uint64_t inode, std::string_view start_after,
+                            uint32_t limit) override {
+    return client::ReadDirAt(*ctx_, inode, start_after, limit);
+  }
+  Result<FileInfo> SetAttrAt(uint64_t inode, const AttrChanges& changes, Durability d) override {
+    return client::SetAttrAt(*ctx_, inode, changes, d);
+  }
+  Status SetXattr(uint64_t inode, std::string_view name, ByteSpan value, XattrMode mode,
+                  Durability d) override {
+    return SetXattrAt(*ctx_, inode, name, value, mode, d);
+  }
+  Result<std::string> GetXattr(uint64_t inode, std::string_view name) override {
+    return GetXattrAt(*ctx_, inode, name);
+  }
+  Result<std::vector<std::string>> ListXattr(uint64_t inode) override {
+    return ListXattrAt(*ctx_, inode);
+  }
+  Status RemoveXattr(uint64_t inode, std::string_view name, Durability d) override {
+    return RemoveXattrAt(*ctx_, inode, name, d);
+  }
+  Status ReleaseOrphan(uint64_t inode) override { return ReleaseOrphanAt(*ctx_, inode); }
+  Status KeepAlive(const std::vector<LeaseRef>& leases,
+                   const std::vector<uint64_t>& orphans) override {
+    return KeepAliveAt(*ctx_, leases, orphans);
+  }
+  Status SyncMetadata() override { return SyncMetadataAt(*ctx_); }
+  Result<std::vector<ChunkLocation>> GetLayoutAt(uint64_t inode) override {
+    return GetLayoutOf(*ctx_, inode);
   }
 
   Result<std::unique_ptr<OpenFile>> OpenAt(uint64_t inode,

@@ -16,9 +16,12 @@ FileInfo ToFileInfo(const proto::Inode& in) {
   f.gid = in.gid();
   f.size = in.size();
   f.nlink = in.nlink();
+  f.atime_sec = in.atime().sec();
+  f.atime_nsec = in.atime().nsec();
   f.mtime_sec = in.mtime().sec();
   f.mtime_nsec = in.mtime().nsec();
   f.ctime_sec = in.ctime().sec();
+  f.ctime_nsec = in.ctime().nsec();
   f.replicas = in.replicas();
   f.chunk_size = in.chunk_size();
   f.symlink_target = in.symlink_target();

@@ -8,6 +8,7 @@
 // readahead_bytes ahead are fetched in the background.
 #include "client/src/file_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <future>
 #include <map>
@@ -301,6 +302,28 @@ class FileReaderImpl final : public FileReader {
   std::shared_ptr<ReaderState> s_;
 };
 
+// A small file whose whole contents metad keeps (inline data): no chunk
+// server is involved. Bytes past the inline data read as zeros.
+class InlineReader final : public FileReader {
+ public:
+  explicit InlineReader(proto::OpenResponse open)
+      : info_(ToFileInfo(open.inode())), data_(std::move(*open.mutable_inline_data())) {}
+  Result<size_t> PRead(uint64_t offset, MutableByteSpan out) override {
+    if (offset >= info_.size || out.empty()) return size_t{0};
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(out.size(), info_.size - offset));
+    const size_t have = offset < data_.size() ? std::min(len, data_.size() - offset) : 0;
+    if (have) std::memcpy(out.data(), data_.data() + offset, have);
+    if (have < len) std::memset(out.data() + have, 0, len - have);
+    return len;
+  }
+  uint64_t size() const override { return info_.size; }
+  const FileInfo& info() const override { return info_; }
+
+ private:
+  FileInfo info_;
+  std::string data_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
@@ -309,6 +332,7 @@ Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext
     return Status::Internal(path + ": metadata returned chunk size " +
                             std::to_string(open.inode().chunk_size()));
   }
+  if (open.has_inline_data()) return std::unique_ptr<FileReader>(new InlineReader(std::move(open)));
   auto state = std::make_shared<ReaderState>(std::move(ctx), std::move(path), std::move(open));
   return std::unique_ptr<FileReader>(new FileReaderImpl(std::move(state)));
 }

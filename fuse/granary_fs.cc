@@ -1,0 +1,121 @@
+#include "fuse/granary_fs.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "common/log.h"
+#include "fuse/errno_map.h"
+#include "fuse/ops.h"
+
+namespace granary::fuse {
+
+GranaryFs::GranaryFs(std::unique_ptr<Client> client, MountOptions options)
+    : client_(std::move(client)), options_(std::move(options)) {}
+
+GranaryFs::~GranaryFs() {
+  {
+    std::lock_guard lock(keepalive_mu_);
+    stopping_ = true;
+  }
+  keepalive_cv_.notify_all();
+  if (keepalive_.joinable()) keepalive_.join();
+}
+
+void GranaryFs::StartKeepAlive() { keepalive_ = std::thread([this] { KeepAliveLoop(); }); }
+
+void GranaryFs::KeepAliveLoop() {
+  std::unique_lock lock(keepalive_mu_);
+  while (!stopping_) {
+    // metad's leases last 60 s and orphans 120 s by default; renewing every
+    // 10 s survives a few lost renewals.
+    keepalive_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    std::vector<LeaseRef> leases;
+    std::vector<uint64_t> orphans;
+    inodes_.Held(&leases, &orphans);
+    if (!leases.empty() || !orphans.empty()) {
+      Status st = client_->KeepAlive(leases, orphans);
+      if (!st.ok()) LOG_WARN("keep-alive: {}", st.ToString());
+    }
+    lock.lock();
+  }
+}
+
+void GranaryFs::CloseAll() {
+  for (auto& f : inodes_.OpenFiles()) {
+    Status st = f->Close();
+    if (!st.ok()) LOG_ERROR("closing {} at unmount: {}", f->info().inode, st.ToString());
+  }
+  for (uint64_t ino : inodes_.Orphans()) {
+    Status st = client_->ReleaseOrphan(ino);
+    if (!st.ok()) LOG_WARN("{}", st.ToString());
+  }
+}
+
+FileInfo GranaryFs::Overlay(FileInfo info) {
+  if (auto s = inodes_.Find(info.inode)) {
+    std::lock_guard lock(s->open_mu);
+    if (s->file && s->writable) info.size = s->file->size();
+  }
+  return info;
+}
+
+Result<FileInfo> GranaryFs::Attr(uint64_t ino) {
+  ASSIGN_OR_RETURN(FileInfo info, client_->GetAttr(ino));
+  return Overlay(std::move(info));
+}
+
+// ------------------------------------------------------------- shared helpers
+
+void ReplyStatus(fuse_req_t req, const Status& st) {
+  int e = ToErrno(st);
+  if (e == EIO) LOG_WARN("I/O error: {}", st.ToString());
+  fuse_reply_err(req, e);
+}
+
+struct stat ToStat(const FileInfo& f) {
+  struct stat st {};
+  st.st_ino = f.inode;
+  mode_t type = S_IFREG;
+  if (f.type == FileType::kDirectory) type = S_IFDIR;
+  if (f.type == FileType::kSymlink) type = S_IFLNK;
+  st.st_mode = type | (f.mode & 07777);
+  st.st_nlink = f.type == FileType::kDirectory ? std::max<uint32_t>(f.nlink, 2) : f.nlink;
+  st.st_uid = f.uid;
+  st.st_gid = f.gid;
+  st.st_size = static_cast<off_t>(f.size);
+  st.st_blocks = static_cast<blkcnt_t>((f.size + 511) / 512);
+  // Large I/O units: cp and friends size their buffers from st_blksize.
+  st.st_blksize = 1 << 20;
+  st.st_atim = {f.atime_sec ? f.atime_sec : f.mtime_sec,
+                static_cast<long>(f.atime_sec ? f.atime_nsec : f.mtime_nsec)};
+  st.st_mtim = {f.mtime_sec, static_cast<long>(f.mtime_nsec)};
+  st.st_ctim = {f.ctime_sec, static_cast<long>(f.ctime_nsec)};
+  return st;
+}
+
+void FillEntry(GranaryFs& fs, const FileInfo& info, fuse_entry_param* e) {
+  *e = fuse_entry_param{};
+  e->ino = info.inode;
+  e->generation = 1;  // inode numbers are never reused
+  e->attr = ToStat(info);
+  e->attr_timeout = fs.options().attr_timeout;
+  e->entry_timeout = fs.options().entry_timeout;
+}
+
+void ReplyEntry(fuse_req_t req, const FileInfo& info) {
+  GranaryFs& fs = Fs(req);
+  fuse_entry_param e;
+  FillEntry(fs, fs.Overlay(info), &e);
+  fs.inodes().AddLookup(info.inode);
+  if (fuse_reply_entry(req, &e) != 0) fs.inodes().Forget(info.inode, 1);  // interrupted
+}
+
+Credentials Caller(fuse_req_t req) {
+  const fuse_ctx* c = fuse_req_ctx(req);
+  return {c->uid, c->gid};
+}
+
+}  // namespace granary::fuse

@@ -1,0 +1,67 @@
+#pragma once
+// GranaryFs: the state behind the libfuse3 low-level operations (fuse/ops_*.cc)
+// of one mount: the client, the mount options, and what the kernel holds
+// (InodeTable).
+//
+// Durability of a mount: namespace changes (create, mkdir, rename, unlink,
+// chmod, ...) are committed to metad's write-ahead log before the call
+// returns, so a crash of metad or of the mount loses none of them; they reach
+// metad's disk within metad's WAL sync interval, or at once on fsync/fsyncdir,
+// like a local file system's metadata. A file's data is published (visible to
+// every client, on every replica) when it is closed, and durable on disk on
+// every replica when fsync returns.
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "fuse/inode_table.h"
+#include "fuse/mount_options.h"
+#include "granary/client.h"
+
+namespace granary::fuse {
+
+class GranaryFs {
+ public:
+  GranaryFs(std::unique_ptr<Client> client, MountOptions options);
+  ~GranaryFs();
+
+  // The operation table; callbacks find this object through fuse_req_userdata.
+  static const fuse_lowlevel_ops& Ops();
+
+  Client& client() { return *client_; }
+  const MountOptions& options() const { return options_; }
+  InodeTable& inodes() { return inodes_; }
+
+  // Starts renewing write leases and open-but-unlinked files every few
+  // seconds, so an idle open file keeps both.
+  void StartKeepAlive();
+  // Flushes and closes every open file and releases orphans (unmount, SIGTERM).
+  void CloseAll();
+
+  // Attributes of `ino` as this mount sees them: a file open for writing here
+  // shows its buffered size.
+  Result<FileInfo> Attr(uint64_t ino);
+  // Overlays what this mount knows (buffered size) on attributes from metad.
+  FileInfo Overlay(FileInfo info);
+
+ private:
+  void KeepAliveLoop();
+
+  std::unique_ptr<Client> client_;
+  MountOptions options_;
+  InodeTable inodes_;
+  std::mutex keepalive_mu_;
+  std::condition_variable keepalive_cv_;
+  bool stopping_ = false;
+  std::thread keepalive_;
+};
+
+// The GranaryFs of a request.
+inline GranaryFs& Fs(fuse_req_t req) { return *static_cast<GranaryFs*>(fuse_req_userdata(req)); }
+
+}  // namespace granary::fuse

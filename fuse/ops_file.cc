@@ -1,0 +1,167 @@
+// File data: create, open, read, write, flush, fsync, release.
+//
+// Every handle of an inode shares one OpenFile (InodeState::file), so all
+// processes on this mount see each other's writes at once; it holds the write
+// lease while any handle writes. flush (every close(2)) publishes what was
+// written (close-to-open); release of the last handle gives the lease back
+// and, for a file unlinked while open, frees its data.
+#include <fcntl.h>
+
+#include <vector>
+
+#include "common/log.h"
+#include "fuse/ops.h"
+
+namespace granary::fuse {
+namespace {
+
+struct Handle {
+  std::shared_ptr<InodeState> state;
+  bool write = false;
+};
+
+Handle* H(fuse_file_info* fi) { return reinterpret_cast<Handle*>(fi->fh); }
+
+bool WantsWrite(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
+
+std::shared_ptr<OpenFile> FileOf(fuse_file_info* fi) {
+  std::lock_guard lock(H(fi)->state->open_mu);
+  return H(fi)->state->file;
+}
+
+// Opens `ino` for a new handle (state->open_mu held): reuses the shared
+// OpenFile, upgrading it to a writer when needed; sets keep_cache.
+Status OpenShared(GranaryFs& fs, uint64_t ino, InodeState& s, fuse_file_info* fi) {
+  const bool write = WantsWrite(fi->flags);
+  const bool trunc = write && (fi->flags & O_TRUNC);
+  if (s.file && (s.writable || !write)) {
+    // Close-to-open: a file nobody writes here is re-read from metad.
+    if (!s.writable) RETURN_IF_ERROR(s.file->Refresh());
+  } else {
+    if (s.file) (void)s.file->Close();  // a read-only handle becomes a writer
+    ASSIGN_OR_RETURN(auto f, fs.client().OpenAt(ino, {.write = write, .truncate = false}));
+    s.file = std::shared_ptr<OpenFile>(std::move(f));
+    s.writable = write;
+  }
+  if (trunc) RETURN_IF_ERROR(s.file->Truncate(0));
+  // The kernel keeps its page cache of this file when the version we saw at
+  // the last open is still current.
+  FileInfo info = s.file->info();
+  fi->keep_cache = info.mtime_sec == s.cached_mtime_sec &&
+                   info.mtime_nsec == s.cached_mtime_nsec && info.size == s.cached_size;
+  s.cached_mtime_sec = info.mtime_sec;
+  s.cached_mtime_nsec = info.mtime_nsec;
+  s.cached_size = info.size;
+  return Status::Ok();
+}
+
+// Drops one handle; the last one closes the shared OpenFile (publishing what
+// was written and giving the lease back) and frees an unlinked file's data.
+void ReleaseHandle(GranaryFs& fs, uint64_t ino, Handle* h) {
+  auto s = h->state;
+  delete h;
+  Status st;
+  bool release_orphan = false;
+  {
+    std::lock_guard lock(s->open_mu);
+    if (fs.inodes().DropOpen(*s) == 0) {
+      if (s->file) st = s->file->Close();
+      s->file.reset();
+      s->writable = false;
+      release_orphan = s->orphan;
+      s->orphan = false;
+    }
+  }
+  if (!st.ok()) LOG_ERROR("closing inode {}: {}", ino, st.ToString());
+  if (release_orphan) {
+    Status r = fs.client().ReleaseOrphan(ino);
+    if (!r.ok()) LOG_WARN("{}", r.ToString());
+  }
+  fs.inodes().EraseIfIdle(ino);
+}
+
+void Open(fuse_req_t req, uint64_t ino, fuse_file_info* fi, const FileInfo* created) {
+  GranaryFs& fs = Fs(req);
+  auto s = fs.inodes().Get(ino);
+  Status st;
+  {
+    std::lock_guard lock(s->open_mu);
+    st = OpenShared(fs, ino, *s, fi);
+    if (st.ok()) fs.inodes().AddOpen(*s);
+  }
+  if (!st.ok()) {
+    fs.inodes().EraseIfIdle(ino);
+    return ReplyStatus(req, st);
+  }
+  fi->fh = reinterpret_cast<uint64_t>(new Handle{s, WantsWrite(fi->flags)});
+  if (created) {
+    fuse_entry_param e;
+    FillEntry(fs, *created, &e);
+    fs.inodes().AddLookup(ino);
+    if (fuse_reply_create(req, &e, fi) != 0) {
+      fs.inodes().Forget(ino, 1);
+      ReleaseHandle(fs, ino, H(fi));
+    }
+  } else if (fuse_reply_open(req, fi) != 0) {
+    ReleaseHandle(fs, ino, H(fi));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<OpenFile> OpenFileOf(GranaryFs& fs, fuse_ino_t ino) {
+  auto s = fs.inodes().Find(ino);
+  if (!s) return nullptr;
+  std::lock_guard lock(s->open_mu);
+  return s->file;
+}
+
+void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+              fuse_file_info* fi) {
+  GranaryFs& fs = Fs(req);
+  auto info = fs.client().CreateAt(parent, name, mode & 07777 & ~fuse_req_ctx(req)->umask,
+                                   Caller(req), (fi->flags & O_EXCL) != 0, kMountDurability);
+  if (!info.ok()) return ReplyStatus(req, info.status());
+  if (info->type != FileType::kFile) return (void)fuse_reply_err(req, EISDIR);
+  Open(req, info->inode, fi, &*info);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) { Open(req, ino, fi, nullptr); }
+
+void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  auto file = FileOf(fi);
+  if (!file) return (void)fuse_reply_err(req, EBADF);
+  std::vector<uint8_t> buf(size);
+  auto n = file->PRead(static_cast<uint64_t>(off), MutableByteSpan(buf.data(), buf.size()));
+  if (!n.ok()) return ReplyStatus(req, n.status());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+}
+
+void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
+             fuse_file_info* fi) {
+  auto file = FileOf(fi);
+  if (!file || !H(fi)->write) return (void)fuse_reply_err(req, EBADF);
+  Status st = file->PWrite(static_cast<uint64_t>(off),
+                           ByteSpan(reinterpret_cast<const uint8_t*>(buf), size));
+  if (!st.ok()) return ReplyStatus(req, st);
+  fuse_reply_write(req, size);
+}
+
+void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto file = FileOf(fi);
+  Status st = file && H(fi)->write ? file->Flush() : Status::Ok();
+  ReplyStatus(req, st);
+}
+
+void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  auto file = FileOf(fi);
+  Status st = file && H(fi)->write ? file->Fsync() : Status::Ok();
+  ReplyStatus(req, st);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  ReleaseHandle(Fs(req), ino, H(fi));
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace granary::fuse
