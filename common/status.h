@@ -58,6 +58,8 @@ class [[nodiscard]] Status {
   static Status NameTooLong(std::string msg) { return {proto::NAME_TOO_LONG, std::move(msg)}; }
   static Status LeaseConflict(std::string msg) { return {proto::LEASE_CONFLICT, std::move(msg)}; }
   static Status StaleVersion(std::string msg) { return {proto::STALE_VERSION, std::move(msg)}; }
+  static Status NoAttribute(std::string msg) { return {proto::NO_ATTRIBUTE, std::move(msg)}; }
+  static Status FileTooLarge(std::string msg) { return {proto::FILE_TOO_LARGE, std::move(msg)}; }
   static Status NotEnoughNodes(std::string msg) { return {proto::NOT_ENOUGH_NODES, std::move(msg), true}; }
   // Storage errors (chunk servers).
   static Status ChunkNotFound(std::string msg) { return {proto::CHUNK_NOT_FOUND, std::move(msg)}; }

@@ -89,6 +89,8 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   integer("node_timeout_ms", &o->meta.nodes.node_timeout_ms);
   integer("heartbeat_interval_ms", &o->meta.heartbeat_interval_ms);
   integer("lease_ms", &o->meta.lease_ms);
+  integer("wal_sync_interval_ms", &o->meta.wal_sync_interval_ms);
+  integer("orphan_ttl_ms", &o->meta.orphan_ttl_ms);
   integer("io_threads", &o->io_threads);
   integer("kv_threads", &o->service.worker_threads);
   integer("min_free_bytes", &o->meta.placement.min_free_bytes);
@@ -142,6 +144,8 @@ Status ValidateMetadOptions(const MetadOptions& o) {
   RETURN_IF_ERROR(positive(o.meta.nodes.node_timeout_ms, "node_timeout_ms"));
   RETURN_IF_ERROR(positive(o.meta.heartbeat_interval_ms, "heartbeat_interval_ms"));
   RETURN_IF_ERROR(positive(o.meta.lease_ms, "lease_ms"));
+  RETURN_IF_ERROR(positive(o.meta.wal_sync_interval_ms, "wal_sync_interval_ms"));
+  RETURN_IF_ERROR(positive(o.meta.orphan_ttl_ms, "orphan_ttl_ms"));
   if (o.meta.heartbeat_interval_ms >= o.meta.nodes.node_timeout_ms) {
     return Status::InvalidArgument(fmt::format(
         "heartbeat_interval_ms = {} must be below node_timeout_ms = {} or nodes flap DOWN",
@@ -166,7 +170,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   std::string config, listen, data_dir, log_level, log_file, port_file;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0, min_free_bytes = 0;
-  int64_t node_timeout = 0, heartbeat = 0, lease = 0;
+  int64_t node_timeout = 0, heartbeat = 0, lease = 0, wal_sync = 0, orphan_ttl = 0;
   int io_threads = 0, kv_threads = 0;
   double min_free_percent = 0;
   app.add_option("--config", config, "TOML file with a [metad] table; flags override it");
@@ -180,6 +184,10 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   auto* o_nt = app.add_option("--node-timeout-ms", node_timeout, "silence before a node is DOWN");
   auto* o_hb = app.add_option("--heartbeat-interval-ms", heartbeat, "chunk server heartbeat period");
   auto* o_lease = app.add_option("--lease-ms", lease, "write lease lifetime without renewal");
+  auto* o_wal = app.add_option("--wal-sync-interval-ms", wal_sync,
+                               "WAL sync period after lazy commits (1000)");
+  auto* o_orphan = app.add_option("--orphan-ttl-ms", orphan_ttl,
+                                  "free an orphan not renewed by its client for this long (120000)");
   auto* o_io = app.add_option("--io-threads", io_threads, "network I/O threads (2)");
   auto* o_kv = app.add_option("--kv-threads", kv_threads, "metadata worker threads (16)");
   auto* o_mfb = app.add_option("--min-free-bytes", min_free_bytes,
@@ -219,6 +227,8 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   if (*o_nt) opts.meta.nodes.node_timeout_ms = node_timeout;
   if (*o_hb) opts.meta.heartbeat_interval_ms = heartbeat;
   if (*o_lease) opts.meta.lease_ms = lease;
+  if (*o_wal) opts.meta.wal_sync_interval_ms = wal_sync;
+  if (*o_orphan) opts.meta.orphan_ttl_ms = orphan_ttl;
   if (*o_io) opts.io_threads = io_threads;
   if (*o_kv) opts.service.worker_threads = kv_threads;
   if (*o_mfb) opts.meta.placement.min_free_bytes = min_free_bytes;

@@ -38,7 +38,8 @@ struct MetadOptions {
 
   // Namespace and cluster behaviour (see MetaOptions): default_replicas,
   // default_chunk_size, node_timeout_ms, heartbeat_interval_ms, lease_ms,
-  // placement.min_free_bytes, placement.min_free_percent.
+  // wal_sync_interval_ms, orphan_ttl_ms, placement.min_free_bytes,
+  // placement.min_free_percent.
   MetaOptions meta;
   // Worker threads running operations (kv_threads). Default 16.
   MetaServiceOptions service;

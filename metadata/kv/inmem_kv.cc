@@ -45,6 +45,17 @@ Status InMemKv::Commit(const KvTxn& txn, const CommitOptions& options) {
   return Status::Ok();
 }
 
+Status InMemKv::Sync() {
+  std::lock_guard lock(mu_);
+  ++syncs_;
+  return Status::Ok();
+}
+
+uint64_t InMemKv::syncs() const {
+  std::lock_guard lock(mu_);
+  return syncs_;
+}
+
 uint64_t InMemKv::commits() const {
   std::lock_guard lock(mu_);
   return commits_;

@@ -17,16 +17,20 @@ class InMemKv final : public KvStore {
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) override;
   Status Commit(const KvTxn& txn, const CommitOptions& options) override;
+  // Nothing to make durable; counted for tests.
+  Status Sync() override;
 
   // Test hooks: how many Commit calls were applied, and how many asked for sync.
   uint64_t commits() const;
   uint64_t synced_commits() const;
+  uint64_t syncs() const;
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::string, std::less<>> data_;
   uint64_t commits_ = 0;
   uint64_t synced_commits_ = 0;
+  uint64_t syncs_ = 0;
 };
 
 }  // namespace granary::metadata

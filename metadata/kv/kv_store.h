@@ -97,9 +97,12 @@ class KvTxn {
 };
 
 struct CommitOptions {
-  // On stable storage before Commit returns. Namespace changes must set it; a
-  // lost unsynced write is only acceptable for data metad can rebuild or that
-  // is safe to repeat (directory times, handed-out deletions).
+  // On stable storage before Commit returns. Namespace changes set it unless
+  // the client asked for lazy durability (lazy_sync: the change may be lost by
+  // a machine crash before the next Sync or synced commit, never by a crash
+  // of metad alone). Otherwise a lost unsynced write is only acceptable for
+  // data metad can rebuild or that is safe to repeat (directory times,
+  // handed-out deletions).
   bool sync = true;
 };
 
@@ -119,6 +122,11 @@ class KvStore {
   // failed: nothing was written. Other errors: the store failed, and nothing
   // was written either.
   virtual Status Commit(const KvTxn& txn, const CommitOptions& options) = 0;
+
+  // Makes every commit that returned before this call durable, unsynced ones
+  // included (sync = false commits are otherwise durable only at the next
+  // synced commit). IO_ERROR when the store cannot sync.
+  virtual Status Sync() = 0;
 };
 
 // Evaluates one check with the store's own point read and range probe. Shared

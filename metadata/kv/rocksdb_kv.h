@@ -63,6 +63,9 @@ class RocksDbKv final : public KvStore {
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) override;
   Status Commit(const KvTxn& txn, const CommitOptions& options) override;
+  // Joins the group commit as a synced commit without a batch: the WAL fsync
+  // it waits for covers every batch written before, unsynced ones included.
+  Status Sync() override;
 
   // Syncs the WAL, flushes the memtable (so the next open replays little) and
   // closes the database. Later calls on this object return UNAVAILABLE.

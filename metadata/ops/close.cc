@@ -1,8 +1,14 @@
 // Close: publishes what the writer committed by setting the file's size and
-// mtime (close-to-open: readers that open afterwards see the new data), synced.
+// mtime (close-to-open: readers that open afterwards see the new data).
 // With release the write lease ends; without (fsync) the writer keeps it.
 // Chunks wholly past the new size are dropped and a partial last chunk is
 // capped, as for a truncate, so the file is exactly [0, size).
+//
+// With inline_data the file's whole contents (at most kMaxInlineBytes) are
+// stored in metad ("L" key) and every chunk of the file, committed or
+// pending, is freed: a small file costs no chunk server round trips to read.
+// Without it, inline data the file had is deleted: its writer has written the
+// contents as chunks.
 
 #include <fmt/format.h>
 
@@ -10,13 +16,32 @@
 #include "metadata/ops/ops.h"
 
 namespace granary::metadata {
+namespace {
 
-Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse* resp) {
+Status Validate(const proto::CloseRequest& req) {
   if (req.size() > kMaxFileSize) {
     return Status::InvalidArgument(
         fmt::format("size = {} exceeds the largest file size {}", req.size(), kMaxFileSize));
   }
   if (req.has_mtime()) RETURN_IF_ERROR(ValidateTimespec(req.mtime(), "mtime"));
+  if (req.has_inline_data()) {
+    if (req.inline_data().size() > kMaxInlineBytes) {
+      return Status::InvalidArgument(fmt::format("inline_data of {} bytes exceeds {} bytes",
+                                                 req.inline_data().size(), kMaxInlineBytes));
+    }
+    if (req.inline_data().size() != req.size()) {
+      return Status::InvalidArgument(fmt::format(
+          "size = {} differs from the length of inline_data ({} bytes)", req.size(),
+          req.inline_data().size()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse* resp) {
+  RETURN_IF_ERROR(Validate(req));
   RETURN_IF_ERROR(s.leases().CheckAndRenew(req.inode(), req.lease_id()));
   proto::Inode updated;
   int64_t dropped = 0;
@@ -26,17 +51,25 @@ Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse*
     RETURN_IF_ERROR(RequireFile(rec.inode));
     updated = rec.inode;
     KvTxn txn;
-    // Pending allocations stay: with release=false (fsync) the writer may
-    // still be writing past this size.
-    ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size(),
-                                             /*with_pending=*/false));
+    if (req.has_inline_data()) {
+      ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, updated.id(), 0));
+      ASSIGN_OR_RETURN(std::optional<std::string> old, LoadInlineData(s.kv(), updated.id()));
+      txn.ExpectValue(InlineDataKey(updated.id()), old);
+      txn.Put(InlineDataKey(updated.id()), req.inline_data());
+    } else {
+      // Pending allocations stay: with release=false (fsync) the writer may
+      // still be writing past this size.
+      ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size(),
+                                               /*with_pending=*/false));
+      RETURN_IF_ERROR(DropInlineData(s.kv(), txn, updated.id()).status());
+    }
     proto::Timespec now = s.clock().WallTimespec();
     updated.set_size(req.size());
     *updated.mutable_mtime() = req.has_mtime() ? req.mtime() : now;
     *updated.mutable_ctime() = now;
     txn.ExpectEquals(InodeKey(updated.id()), rec.raw);
     txn.Put(InodeKey(updated.id()), SerializeInode(updated));
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
   s.chunk_count -= dropped;

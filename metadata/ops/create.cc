@@ -41,7 +41,7 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
       txn.Put(DentryKey(req.parent(), req.name()), EncodeDentry({new_id, proto::INODE_FILE}));
       txn.Put(InodeKey(new_id), SerializeInode(result));
       created = true;
-      return s.kv().Commit(txn, CommitOptions{.sync = true});
+      return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
     }
     if (req.exclusive()) {
       return Status::AlreadyExists(
@@ -72,6 +72,7 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
     result = rec->inode;
     if (!req.truncate()) return Status::Ok();
     ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, result.id(), 0));
+    RETURN_IF_ERROR(DropInlineData(s.kv(), txn, result.id()).status());
     proto::Timespec now = s.clock().WallTimespec();
     result.set_size(0);
     *result.mutable_mtime() = now;
@@ -79,7 +80,7 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
     txn.ExpectEquals(DentryKey(req.parent(), req.name()), d->raw);
     txn.ExpectEquals(InodeKey(result.id()), rec->raw);
     txn.Put(InodeKey(result.id()), SerializeInode(result));
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) {
     if (lease) (void)s.leases().Release(lease_inode, lease->id);

@@ -30,7 +30,7 @@ Status Mkdir(MetaState& s, const proto::MkdirRequest& req, proto::MkdirResponse*
     txn.ExpectAbsent(DentryKey(req.parent(), req.name()));
     txn.Put(DentryKey(req.parent(), req.name()), EncodeDentry({id, proto::INODE_DIR}));
     txn.Put(InodeKey(id), SerializeInode(created));
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
   ++s.inode_count;

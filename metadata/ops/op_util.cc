@@ -90,6 +90,27 @@ Status ValidateClientId(std::string_view client_id) {
   return Status::Ok();
 }
 
+Status ValidateClientIdField(std::string_view client_id, std::string_view field) {
+  if (client_id.empty()) return Status::InvalidArgument(fmt::format("{} is required", field));
+  if (client_id.size() > kMaxClientIdBytes) {
+    return Status::InvalidArgument(fmt::format("{} of {} bytes exceeds {} bytes", field,
+                                               client_id.size(), kMaxClientIdBytes));
+  }
+  return Status::Ok();
+}
+
+Status ValidateXattrName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("name (of the attribute) is empty");
+  if (name.size() > kMaxXattrNameBytes) {
+    return Status::NameTooLong(fmt::format("attribute name of {} bytes exceeds {} bytes",
+                                           name.size(), kMaxXattrNameBytes));
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("attribute name contains a NUL byte");
+  }
+  return Status::Ok();
+}
+
 Status ValidateNodeId(std::string_view node_id, std::string_view field) {
   if (node_id.empty() || node_id.size() > kMaxNodeIdBytes) {
     return Status::InvalidArgument(
@@ -182,6 +203,66 @@ Result<int64_t> TruncateChunks(KvStore& kv, KvTxn& txn, const proto::Inode& inod
     }
   }
   return dropped;
+}
+
+void PinRange(KvTxn& txn, const KeyRange& range, const std::vector<KvPair>& pairs) {
+  std::vector<std::string> keys;
+  keys.reserve(pairs.size());
+  for (const KvPair& p : pairs) {
+    txn.ExpectEquals(p.key, p.value);
+    keys.push_back(p.key);
+  }
+  PinGaps(txn, range, keys);
+}
+
+Status DropXattrs(KvStore& kv, KvTxn& txn, uint64_t inode) {
+  ASSIGN_OR_RETURN(std::vector<KvPair> xattrs, LoadXattrs(kv, inode));
+  PinRange(txn, KeyRange::Prefix(XattrPrefix(inode)), xattrs);
+  for (const KvPair& p : xattrs) txn.Delete(p.key);
+  return Status::Ok();
+}
+
+Result<bool> DropInlineData(KvStore& kv, KvTxn& txn, uint64_t inode) {
+  ASSIGN_OR_RETURN(std::optional<std::string> data, LoadInlineData(kv, inode));
+  txn.ExpectValue(InlineDataKey(inode), data);
+  if (data) txn.Delete(InlineDataKey(inode));
+  return data.has_value();
+}
+
+Result<int64_t> DropInodeContents(KvStore& kv, KvTxn& txn, uint64_t inode) {
+  ASSIGN_OR_RETURN(int64_t dropped, DropChunksFrom(kv, txn, inode, 0));
+  RETURN_IF_ERROR(DropXattrs(kv, txn, inode));
+  RETURN_IF_ERROR(DropInlineData(kv, txn, inode).status());
+  return dropped;
+}
+
+void KeepAsOrphan(MetaState& state, KvTxn& txn, const InodeRecord& rec,
+                  const std::string& client_id) {
+  proto::Inode orphan = rec.inode;
+  orphan.set_nlink(0);
+  *orphan.mutable_ctime() = state.clock().WallTimespec();
+  txn.ExpectEquals(InodeKey(orphan.id()), rec.raw);
+  txn.Put(InodeKey(orphan.id()), SerializeInode(orphan));
+  txn.Put(OrphanKey(orphan.id()), client_id);
+}
+
+Status CheckNotInSubtree(KvStore& kv, KvTxn& txn, uint64_t moved_dir, uint64_t start) {
+  uint64_t cur = start;
+  // Depth is bounded by the path limit (4096 bytes = at most 2048 levels).
+  for (size_t depth = 0; depth <= kMaxPathBytes; ++depth) {
+    if (cur == moved_dir) {
+      return Status::InvalidArgument(fmt::format(
+          "cannot move directory {} into its own subtree (destination parent {})", moved_dir,
+          start));
+    }
+    if (cur == kRootInode) return Status::Ok();
+    ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(kv, cur));
+    if (!rec) return KvConflict("an ancestor of the destination vanished");
+    txn.ExpectEquals(InodeKey(cur), rec->raw);
+    cur = rec->inode.parent();
+  }
+  return Status::Corruption(fmt::format("directory {} has more than {} ancestors", start,
+                                        kMaxPathBytes));
 }
 
 Result<InodeRecord> LoadParentDir(KvStore& kv, uint64_t parent) {

@@ -24,6 +24,16 @@ inline constexpr uint64_t kMaxChunkSize = 4ull << 30;          // 4 GiB
 inline constexpr uint64_t kMaxFileSize = 1ull << 62;           // keeps offsets far from overflow
 inline constexpr size_t kMaxClientIdBytes = 256;
 inline constexpr size_t kMaxExcludeNodes = 64;
+// A symlink target: 1..4095 bytes (PATH_MAX less the NUL).
+inline constexpr size_t kMaxSymlinkBytes = 4095;
+// A small file's whole contents kept in metad ("L" key) instead of chunks.
+inline constexpr size_t kMaxInlineBytes = 64 << 10;
+// Extended attributes: name 1..255 bytes, value up to 64 KiB, and at most
+// 1 MiB of names plus values per inode (the Linux VFS limits, bounding what
+// one setxattr scans and pins).
+inline constexpr size_t kMaxXattrNameBytes = 255;
+inline constexpr size_t kMaxXattrValueBytes = 64 << 10;
+inline constexpr size_t kMaxXattrBytesPerInode = 1 << 20;
 
 // A directory entry name: non-empty, no '/' or NUL, not "." or "..",
 // at most 255 bytes (NAME_TOO_LONG).
@@ -35,6 +45,10 @@ Status ValidateChunkSize(uint64_t chunk_size, std::string_view field);
 Status ValidateTimespec(const proto::Timespec& t, std::string_view field);
 // Required for write leases: non-empty, at most 256 bytes.
 Status ValidateClientId(std::string_view client_id);
+// A client id in another role (`field` names it): non-empty, at most 256 bytes.
+Status ValidateClientIdField(std::string_view client_id, std::string_view field);
+// An extended attribute name: 1..255 bytes (NAME_TOO_LONG beyond), no NUL.
+Status ValidateXattrName(std::string_view name);
 // A chunk server id: 1..255 printable ASCII bytes, no spaces.
 Status ValidateNodeId(std::string_view node_id, std::string_view field);
 
@@ -81,6 +95,38 @@ Result<int64_t> DropChunksFrom(KvStore& kv, KvTxn& txn, uint64_t inode, uint64_t
 // its replicas with its length capped. Returns committed chunks dropped.
 Result<int64_t> TruncateChunks(KvStore& kv, KvTxn& txn, const proto::Inode& inode,
                                uint64_t new_size, bool with_pending = true);
+
+// Pins the content of `range` to exactly `pairs` (sorted, all inside it):
+// each key keeps its value and no key appears between them.
+void PinRange(KvTxn& txn, const KeyRange& range, const std::vector<KvPair>& pairs);
+
+// Adds the removal of every extended attribute of `inode`, pinned.
+Status DropXattrs(KvStore& kv, KvTxn& txn, uint64_t inode);
+
+// Adds the removal of `inode`'s inline data, pinned as read. Returns whether
+// there was any.
+Result<bool> DropInlineData(KvStore& kv, KvTxn& txn, uint64_t inode);
+
+// Adds the removal of everything stored for `inode` besides its inode record
+// (and an orphan record): chunks with their replicas, extended attributes,
+// inline data. Returns committed chunks dropped.
+Result<int64_t> DropInodeContents(KvStore& kv, KvTxn& txn, uint64_t inode);
+
+// Adds keeping the file of `rec` as an orphan of `client_id` (see
+// orphan_table.h): the inode stays with nlink 0 and ctime now, its data and
+// attributes untouched, and an "O" record names the client.
+void KeepAsOrphan(MetaState& state, KvTxn& txn, const InodeRecord& rec,
+                  const std::string& client_id);
+
+// INVALID_ARGUMENT when `moved_dir` is `start` or one of its ancestors, i.e.
+// when moving that folder into folder `start` would put it inside itself.
+// Pins every inode on the way from `start` up to the root, so two concurrent
+// renames cannot build a cycle.
+Status CheckNotInSubtree(KvStore& kv, KvTxn& txn, uint64_t moved_dir, uint64_t start);
+
+// Rename with `exchange` set (rename.cc hands it over): swaps two entries.
+Status RenameExchange(MetaState& s, const proto::RenameRequest& req,
+                      proto::RenameResponse* resp);
 
 // Loads `parent` and checks it is a folder: NOT_FOUND / NOT_DIRECTORY.
 Result<InodeRecord> LoadParentDir(KvStore& kv, uint64_t parent);

@@ -1,4 +1,6 @@
-// Open: a file's inode and chunk map; with `write`, also its write lease.
+// Open: a file's inode and chunk map (or its inline data, for a small file
+// stored in metad); with `write`, also its write lease. Works on orphans too:
+// a client that has an unlinked file open keeps reading and writing it.
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
@@ -15,9 +17,15 @@ Status Open(MetaState& s, const proto::OpenRequest& req, proto::OpenResponse* re
   }
   Result<std::vector<ChunkRecord>> chunks =
       LoadChunkRange(s.kv(), ChunkPrefix(req.inode()), 0, 0);
-  if (!chunks.ok()) {
+  Result<std::optional<std::string>> inline_data =
+      chunks.ok() ? LoadInlineData(s.kv(), req.inode()) : chunks.status();
+  if (!inline_data.ok()) {
     if (lease) (void)s.leases().Release(req.inode(), lease->id);
-    return chunks.status();
+    return inline_data.status();
+  }
+  if (*inline_data) {
+    resp->set_has_inline_data(true);
+    resp->set_inline_data(std::move(**inline_data));
   }
   for (ChunkRecord& c : *chunks) {
     s.nodes().FillAddresses(&c.chunk);

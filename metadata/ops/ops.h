@@ -13,7 +13,10 @@
 //   IS_DIRECTORY    a file was expected (unlink / open / create over a folder)
 //   ALREADY_EXISTS  mkdir, exclusive create, rename with no_replace
 //   NOT_EMPTY       rmdir, or rename over a folder that has entries
-//   NAME_TOO_LONG   a name over 255 bytes or a path over 4096
+//   NAME_TOO_LONG   a name over 255 bytes, a path over 4096, a symlink target
+//                   over 4095, an attribute name over 255
+//   NO_ATTRIBUTE    getxattr / removexattr / XATTR_REPLACE of a missing attribute
+//   RESOURCE_EXHAUSTED an inode's attributes would exceed 1 MiB
 //   LEASE_CONFLICT  another writer holds the file (the message names its client id)
 //   LEASE_EXPIRED   a write call without the current lease id
 //   STALE_VERSION   CommitChunk of a chunk version that is not the latest allocated
@@ -40,6 +43,15 @@ Status Rmdir(MetaState& s, const proto::RmdirRequest& req, proto::RmdirResponse*
 Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameResponse* resp);
 Status ReadDir(MetaState& s, const proto::ReadDirRequest& req, proto::ReadDirResponse* resp);
 Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrResponse* resp);
+Status Symlink(MetaState& s, const proto::SymlinkRequest& req, proto::SymlinkResponse* resp);
+
+// Extended attributes.
+Status SetXattr(MetaState& s, const proto::SetXattrRequest& req, proto::SetXattrResponse* resp);
+Status GetXattr(MetaState& s, const proto::GetXattrRequest& req, proto::GetXattrResponse* resp);
+Status ListXattr(MetaState& s, const proto::ListXattrRequest& req,
+                 proto::ListXattrResponse* resp);
+Status RemoveXattr(MetaState& s, const proto::RemoveXattrRequest& req,
+                   proto::RemoveXattrResponse* resp);
 
 // File data: leases and chunk layout.
 Status Open(MetaState& s, const proto::OpenRequest& req, proto::OpenResponse* resp);
@@ -52,6 +64,14 @@ Status GetLayout(MetaState& s, const proto::GetLayoutRequest& req,
                  proto::GetLayoutResponse* resp);
 Status StatFs(MetaState& s, const proto::StatFsRequest& req, proto::StatFsResponse* resp);
 
+// Clients: orphans (unlinked files still open), lease and orphan renewal,
+// durability of lazy commits.
+Status ReleaseOrphan(MetaState& s, const proto::ReleaseOrphanRequest& req,
+                     proto::ReleaseOrphanResponse* resp);
+Status KeepAlive(MetaState& s, const proto::KeepAliveRequest& req,
+                 proto::KeepAliveResponse* resp);
+Status Sync(MetaState& s, const proto::SyncRequest& req, proto::SyncResponse* resp);
+
 // Chunk servers.
 Status RegisterNode(MetaState& s, const proto::RegisterNodeRequest& req,
                     proto::RegisterNodeResponse* resp);
@@ -59,5 +79,9 @@ Status Heartbeat(MetaState& s, const proto::HeartbeatRequest& req,
                  proto::HeartbeatResponse* resp);
 Status ListNodes(MetaState& s, const proto::ListNodesRequest& req,
                  proto::ListNodesResponse* resp);
+
+// Upkeep (from MetaState::Maintain): frees every orphan not renewed for
+// orphan_ttl_ms. Returns the first error; the other orphans are still tried.
+Status ReleaseExpiredOrphans(MetaState& s);
 
 }  // namespace granary::metadata

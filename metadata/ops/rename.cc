@@ -1,6 +1,7 @@
 // Rename: moves an entry, possibly over an existing one, in one transaction.
 //
-// Rules (POSIX rename(2), plus no_replace = RENAME_NOREPLACE):
+// Rules (POSIX rename(2), plus no_replace = RENAME_NOREPLACE, exchange =
+// RENAME_EXCHANGE, handled in rename_exchange.cc):
 //   same parent and name            -> no-op once the source is known to exist
 //   destination exists, no_replace  -> ALREADY_EXISTS
 //   file over file                  -> the old file is removed, its chunks freed
@@ -9,6 +10,9 @@
 //   file over dir                   -> IS_DIRECTORY
 //   dir over file                   -> NOT_DIRECTORY
 //   dir into its own subtree        -> INVALID_ARGUMENT
+//   exchange with no_replace        -> INVALID_ARGUMENT
+// A replaced file is kept as an orphan of orphan_client with keep_orphan, as
+// for unlink (unlink.cc); otherwise its inode, data and attributes go.
 // Moving a folder to another parent walks the destination's ancestors up to the
 // root and pins each of them, so two concurrent renames cannot build a cycle.
 
@@ -18,41 +22,23 @@
 #include "metadata/ops/ops.h"
 
 namespace granary::metadata {
-namespace {
-
-// INVALID_ARGUMENT when `moved_dir` is `start` or one of its ancestors, i.e.
-// when the move would put a folder inside itself. Pins every inode on the way
-// from `start` up to the root.
-Status CheckNotInSubtree(KvStore& kv, KvTxn& txn, uint64_t moved_dir, uint64_t start) {
-  uint64_t cur = start;
-  // Depth is bounded by the path limit (4096 bytes = at most 2048 levels).
-  for (size_t depth = 0; depth <= kMaxPathBytes; ++depth) {
-    if (cur == moved_dir) {
-      return Status::InvalidArgument(fmt::format(
-          "cannot move directory {} into its own subtree (destination parent {})", moved_dir,
-          start));
-    }
-    if (cur == kRootInode) return Status::Ok();
-    ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(kv, cur));
-    if (!rec) return KvConflict("an ancestor of the destination vanished");
-    txn.ExpectEquals(InodeKey(cur), rec->raw);
-    cur = rec->inode.parent();
-  }
-  return Status::Corruption(fmt::format("directory {} has more than {} ancestors", start,
-                                        kMaxPathBytes));
-}
-
-}  // namespace
 
 Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameResponse* resp) {
   RETURN_IF_ERROR(ValidateName(req.src_name()));
   RETURN_IF_ERROR(ValidateName(req.dst_name()));
+  if (req.exchange() && req.no_replace()) {
+    return Status::InvalidArgument("exchange and no_replace cannot be combined");
+  }
+  if (req.exchange()) return RenameExchange(s, req, resp);
+  if (req.keep_orphan()) RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
   const bool same_entry = req.src_parent() == req.dst_parent() && req.src_name() == req.dst_name();
-  uint64_t replaced = 0;  // the inode removed by the rename, 0 for none
+  uint64_t replaced = 0;  // the inode removed (or orphaned) by the rename, 0 for none
   int64_t dropped = 0;
+  bool orphaned = false;
   Status st = RunTxn(s, "rename", [&]() -> Status {
     replaced = 0;
     dropped = 0;
+    orphaned = false;
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.src_parent()).status());
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.dst_parent()).status());
     ASSIGN_OR_RETURN(std::optional<DentryRecord> src,
@@ -94,10 +80,15 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
               fmt::format("destination directory '{}' is not empty", req.dst_name()));
         }
         txn.ExpectRangeEmpty(std::move(entries));
+        RETURN_IF_ERROR(DropXattrs(s.kv(), txn, replaced));
+        txn.Delete(InodeKey(replaced));
+      } else if (old && req.keep_orphan() && old->inode.type() == proto::INODE_FILE) {
+        KeepAsOrphan(s, txn, *old, req.orphan_client());
+        orphaned = true;
       } else {
-        ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, replaced, 0));
+        ASSIGN_OR_RETURN(dropped, DropInodeContents(s.kv(), txn, replaced));
+        txn.Delete(InodeKey(replaced));
       }
-      txn.Delete(InodeKey(replaced));
       if (!old) replaced = 0;  // dangling entry: nothing to count
     }
     if (src_is_dir && req.src_parent() != req.dst_parent()) {
@@ -118,10 +109,13 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
     txn.ExpectPresent(InodeKey(req.dst_parent()));
     txn.Delete(src_key);
     txn.Put(dst_key, src->raw);
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok() || same_entry) return st;
-  if (replaced != 0) {
+  if (orphaned) {
+    s.orphans().Add(replaced, req.orphan_client());
+    resp->set_orphan_inode(replaced);
+  } else if (replaced != 0) {
     --s.inode_count;
     s.leases().Drop(replaced);
   }

@@ -34,7 +34,8 @@ Status Rmdir(MetaState& s, const proto::RmdirRequest& req, proto::RmdirResponse*
     txn.ExpectRangeEmpty(std::move(entries));
     txn.Delete(DentryKey(req.parent(), req.name()));
     txn.Delete(InodeKey(dir));
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    RETURN_IF_ERROR(DropXattrs(s.kv(), txn, dir));
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
   --s.inode_count;

@@ -6,6 +6,13 @@
 // allocated afterwards (existing chunks keep their replica count until repair
 // re-replicates them). chunk_size may change only on folders and on files
 // without data, since existing chunk indexes depend on it.
+//
+// A size change on a file with inline data ("L" key) resizes the inline bytes
+// instead: cut to the new size, or zero-padded up to it while it stays within
+// kMaxInlineBytes. Past that the bytes stay as they are and the size alone
+// grows: bytes between the end of the inline data and the size read as zeros
+// (a hole, as for chunks). The writer that next writes such a file past
+// kMaxInlineBytes moves its contents to chunks.
 
 #include <fmt/format.h>
 
@@ -24,6 +31,18 @@ Status Validate(const proto::SetAttrRequest& req) {
     return Status::InvalidArgument(
         fmt::format("size = {} exceeds the largest file size {}", req.size(), kMaxFileSize));
   }
+  return Status::Ok();
+}
+
+// The inline-data side of a size change (see the file comment).
+Status ResizeInlineData(KvStore& kv, KvTxn& txn, uint64_t inode, uint64_t new_size) {
+  ASSIGN_OR_RETURN(std::optional<std::string> data, LoadInlineData(kv, inode));
+  txn.ExpectValue(InlineDataKey(inode), data);
+  if (!data) return Status::Ok();
+  std::string resized = *data;
+  if (resized.size() > new_size) resized.resize(new_size);
+  if (new_size <= kMaxInlineBytes) resized.resize(new_size, '\0');
+  if (resized != *data) txn.Put(InlineDataKey(inode), std::move(resized));
   return Status::Ok();
 }
 
@@ -66,13 +85,14 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
       // Always cut at the new size: chunks a writer committed past the old
       // (visible) size are cut too, so the file is exactly [0, size).
       ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size()));
+      RETURN_IF_ERROR(ResizeInlineData(s.kv(), txn, updated.id(), req.size()));
       if (req.size() != updated.size() && !req.has_mtime()) *updated.mutable_mtime() = now;
       updated.set_size(req.size());
     }
     *updated.mutable_ctime() = now;
     txn.ExpectEquals(InodeKey(updated.id()), rec.raw);
     txn.Put(InodeKey(updated.id()), SerializeInode(updated));
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
   s.chunk_count -= dropped;

@@ -1,6 +1,13 @@
-// Unlink: removes a file's entry and inode, and schedules its chunks for
-// deletion, in one transaction. The chunk records read are pinned, so a chunk
-// committed concurrently by a writer makes this retry instead of leaking.
+// Unlink: removes an entry and its inode, and schedules the file's chunks for
+// deletion, in one transaction. The chunk, attribute and inline-data records
+// read are pinned, so a chunk committed concurrently by a writer makes this
+// retry instead of leaking.
+//
+// keep_orphan: a file whose last name goes while client `orphan_client` still
+// has it open keeps its inode (nlink 0), data and attributes as an orphan of
+// that client (see orphan_table.h) until ReleaseOrphan or keep-alive expiry;
+// its write lease stays too. Folders, symlinks and dangling entries are
+// removed as usual: only files have data worth keeping.
 
 #include <fmt/format.h>
 
@@ -11,10 +18,15 @@ namespace granary::metadata {
 
 Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkResponse* resp) {
   RETURN_IF_ERROR(ValidateName(req.name()));
+  if (req.keep_orphan()) RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
   uint64_t victim = 0;
   int64_t dropped = 0;
   bool inode_removed = false;
+  bool orphaned = false;
   Status st = RunTxn(s, "unlink", [&]() -> Status {
+    dropped = 0;
+    inode_removed = false;
+    orphaned = false;
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.parent()).status());
     ASSIGN_OR_RETURN(std::optional<DentryRecord> d, LoadDentry(s.kv(), req.parent(), req.name()));
     if (!d) {
@@ -30,6 +42,11 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
     txn.ExpectEquals(DentryKey(req.parent(), req.name()), d->raw);
     txn.Delete(DentryKey(req.parent(), req.name()));
     ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(s.kv(), victim));
+    if (rec && req.keep_orphan() && rec->inode.type() == proto::INODE_FILE) {
+      KeepAsOrphan(s, txn, *rec, req.orphan_client());
+      orphaned = true;
+      return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
+    }
     if (rec) {
       txn.ExpectEquals(InodeKey(victim), rec->raw);
       txn.Delete(InodeKey(victim));
@@ -37,14 +54,20 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
       // A dangling entry (should not exist): removing it is the repair.
       txn.ExpectAbsent(InodeKey(victim));
     }
-    ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, victim, 0));
+    ASSIGN_OR_RETURN(dropped, DropInodeContents(s.kv(), txn, victim));
     inode_removed = rec.has_value();
-    return s.kv().Commit(txn, CommitOptions{.sync = true});
+    return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
-  if (inode_removed) --s.inode_count;
-  s.chunk_count -= dropped;
-  s.leases().Drop(victim);
+  if (orphaned) {
+    // Still counted in inode_count: it is freed (and uncounted) at release.
+    s.orphans().Add(victim, req.orphan_client());
+    resp->set_orphan_inode(victim);
+  } else {
+    if (inode_removed) --s.inode_count;
+    s.chunk_count -= dropped;
+    s.leases().Drop(victim);
+  }
   s.dir_times().Touch(req.parent(), s.clock().WallTimespec());
   return Status::Ok();
 }

@@ -9,6 +9,9 @@ constexpr char kChunkTag = 'C';
 constexpr char kPendingTag = 'P';
 constexpr char kNodeTag = 'N';
 constexpr char kGarbageTag = 'G';
+constexpr char kXattrTag = 'X';
+constexpr char kInlineTag = 'L';
+constexpr char kOrphanTag = 'O';
 
 uint64_t LoadU64(std::string_view b) {
   uint64_t v = 0;
@@ -117,6 +120,28 @@ std::optional<proto::ChunkRef> ChunkRefFromGarbageKey(std::string_view node_id,
   ref.set_chunk_id(LoadU64(key.substr(prefix.size())));
   ref.set_version(LoadU64(key.substr(prefix.size() + 8)));
   return ref;
+}
+
+std::string XattrPrefix(uint64_t inode) { return TagAndId(kXattrTag, inode); }
+
+std::string XattrKey(uint64_t inode, std::string_view name) {
+  std::string k = XattrPrefix(inode);
+  k.append(name);
+  return k;
+}
+
+std::string_view XattrNameFromKey(std::string_view key) {
+  return key.size() <= 9 ? std::string_view() : key.substr(9);
+}
+
+std::string InlineDataKey(uint64_t inode) { return TagAndId(kInlineTag, inode); }
+
+std::string_view OrphanPrefix() { return "O"; }
+std::string OrphanKey(uint64_t inode) { return TagAndId(kOrphanTag, inode); }
+
+std::optional<uint64_t> OrphanFromKey(std::string_view key) {
+  if (key.size() != 9 || key[0] != kOrphanTag) return std::nullopt;
+  return LoadU64(key.substr(1));
 }
 
 std::string EncodeDentry(const Dentry& d) {

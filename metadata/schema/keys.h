@@ -11,6 +11,9 @@
 //   "P" inode index                -> proto::ChunkInfo, allocated, not yet committed
 //   "N" node_id                    -> proto::NodeInfo
 //   "G" len(node_id) node_id id ver -> ""  (a replica that node may delete)
+//   "X" inode name                 -> extended attribute value
+//   "L" inode                      -> a small file's whole contents (inline data)
+//   "O" inode                      -> client id: an unlinked file kept for that client
 //   "S/next_inode", "S/next_chunk" -> u64: first id not yet handed out in batches
 
 #include <cstdint>
@@ -61,6 +64,19 @@ std::string GarbageKey(std::string_view node_id, uint64_t chunk_id, uint64_t ver
 // The replica named by a garbage key of `node_id`; nullopt when malformed.
 std::optional<proto::ChunkRef> ChunkRefFromGarbageKey(std::string_view node_id,
                                                       std::string_view key);
+
+// Extended attributes of one inode sort by name under XattrPrefix.
+std::string XattrPrefix(uint64_t inode);
+std::string XattrKey(uint64_t inode, std::string_view name);
+// The name part of an xattr key (the key must start with XattrPrefix).
+std::string_view XattrNameFromKey(std::string_view key);
+
+std::string InlineDataKey(uint64_t inode);
+
+std::string_view OrphanPrefix();  // every orphan
+std::string OrphanKey(uint64_t inode);
+// The inode of an orphan key; nullopt when `key` is not one.
+std::optional<uint64_t> OrphanFromKey(std::string_view key);
 
 // The value of a "D" key: what readdir needs without loading the child.
 struct Dentry {

@@ -95,4 +95,24 @@ Result<std::vector<ChunkRecord>> LoadChunkRange(KvStore& kv, const std::string& 
   return out;
 }
 
+Result<std::vector<KvPair>> ScanAll(KvStore& kv, KeyRange range) {
+  std::vector<KvPair> out;
+  constexpr size_t kPage = 1024;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<KvPair> page, kv.Scan(range, kPage));
+    const size_t n = page.size();
+    if (n > 0) range.start = page.back().key + '\0';
+    for (KvPair& p : page) out.push_back(std::move(p));
+    if (n < kPage) return out;
+  }
+}
+
+Result<std::vector<KvPair>> LoadXattrs(KvStore& kv, uint64_t inode) {
+  return ScanAll(kv, KeyRange::Prefix(XattrPrefix(inode)));
+}
+
+Result<std::optional<std::string>> LoadInlineData(KvStore& kv, uint64_t inode) {
+  return kv.Get(InlineDataKey(inode));
+}
+
 }  // namespace granary::metadata

@@ -58,4 +58,13 @@ Result<std::optional<ChunkRecord>> LoadPendingChunk(KvStore& kv, uint64_t inode,
 Result<std::vector<ChunkRecord>> LoadChunkRange(KvStore& kv, const std::string& prefix,
                                                 uint64_t first_index, size_t limit);
 
+// Every pair of `range`, read in pages.
+Result<std::vector<KvPair>> ScanAll(KvStore& kv, KeyRange range);
+
+// The extended attributes of `inode` ("X" keys), in name order.
+Result<std::vector<KvPair>> LoadXattrs(KvStore& kv, uint64_t inode);
+
+// A file's inline data ("L" key); nullopt when its data is in chunks.
+Result<std::optional<std::string>> LoadInlineData(KvStore& kv, uint64_t inode);
+
 }  // namespace granary::metadata

@@ -64,6 +64,14 @@ void MetaService::RegisterHandlers(net::RpcServer& server) {
   Add(server, proto::META_CLOSE, &Close);
   Add(server, proto::META_GET_LAYOUT, &GetLayout);
   Add(server, proto::META_STATFS, &StatFs);
+  Add(server, proto::META_SYMLINK, &Symlink);
+  Add(server, proto::META_SET_XATTR, &SetXattr);
+  Add(server, proto::META_GET_XATTR, &GetXattr);
+  Add(server, proto::META_LIST_XATTR, &ListXattr);
+  Add(server, proto::META_REMOVE_XATTR, &RemoveXattr);
+  Add(server, proto::META_RELEASE_ORPHAN, &ReleaseOrphan);
+  Add(server, proto::META_KEEP_ALIVE, &KeepAlive);
+  Add(server, proto::META_SYNC, &Sync);
   Add(server, proto::META_REGISTER_NODE, &RegisterNode);
   Add(server, proto::META_HEARTBEAT, &Heartbeat);
   Add(server, proto::META_LIST_NODES, &ListNodes);

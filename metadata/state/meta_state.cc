@@ -3,6 +3,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "metadata/ops/ops.h"
 #include "metadata/schema/keys.h"
 #include "metadata/schema/records.h"
 
@@ -42,6 +43,8 @@ MetaState::MetaState(KvStore& kv, Clock& clock, MetaOptions options, uint64_t se
       inode_ids_(kv, std::string(kNextInodeKey), kRootInode + 1, options.id_batch),
       chunk_ids_(kv, std::string(kNextChunkKey), 1, options.id_batch),
       dir_times_(kv),
+      orphans_(clock),
+      last_sync_ms_(clock.SteadyMs()),
       rng_(seed) {}
 
 Result<std::unique_ptr<MetaState>> MetaState::Open(KvStore& kv, Clock& clock,
@@ -51,6 +54,7 @@ Result<std::unique_ptr<MetaState>> MetaState::Open(KvStore& kv, Clock& clock,
   RETURN_IF_ERROR(state->Bootstrap());
   RETURN_IF_ERROR(state->nodes_.Load());
   RETURN_IF_ERROR(state->CountRecords());
+  RETURN_IF_ERROR(state->orphans_.Load(kv));
   return state;
 }
 
@@ -107,11 +111,39 @@ Result<std::vector<proto::NodeAddress>> MetaState::PlaceReplicas(
   return out;
 }
 
+CommitOptions MetaState::CommitMode(bool lazy_sync) {
+  // Set before the commit: a failed commit costs at most one needless sync,
+  // while setting it after could let a sync that started in between miss it.
+  if (lazy_sync) lazy_unsynced_.store(true);
+  return CommitOptions{.sync = !lazy_sync};
+}
+
+Status MetaState::SyncAll() {
+  // Cleared before syncing: a lazy commit landing during the sync sets it
+  // again and is covered by the next one.
+  lazy_unsynced_.store(false);
+  last_sync_ms_.store(clock_.SteadyMs());
+  Status st = kv_.Sync();
+  if (!st.ok()) lazy_unsynced_.store(true);
+  return st;
+}
+
 Status MetaState::Maintain(bool final) {
   Status times = dir_times_.Flush();
   Status usage = nodes_.PersistUsage(final);
   leases_.SweepExpired();
-  return times.ok() ? usage : times;
+  // Orphan release lives with the operations (it is one): see release_orphan.cc.
+  Status orphans = ReleaseExpiredOrphans(*this);
+  // Last, so that the sync also covers the unsynced writes above.
+  Status sync;
+  if (lazy_unsynced_.load() &&
+      (final || clock_.SteadyMs() - last_sync_ms_.load() >= options_.wal_sync_interval_ms)) {
+    sync = SyncAll();
+  }
+  for (Status* st : {&times, &usage, &orphans, &sync}) {
+    if (!st->ok()) return *st;
+  }
+  return Status::Ok();
 }
 
 }  // namespace granary::metadata

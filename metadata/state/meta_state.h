@@ -22,6 +22,7 @@
 #include "metadata/state/id_allocator.h"
 #include "metadata/state/lease_table.h"
 #include "metadata/state/node_registry.h"
+#include "metadata/state/orphan_table.h"
 
 namespace granary::metadata {
 
@@ -45,6 +46,12 @@ struct MetaOptions {
   uint32_t deletions_per_heartbeat = 1000;
   // Seed of the placement RNG; 0 = from std::random_device.
   uint64_t seed = 0;
+  // Upkeep syncs the WAL when lazy (lazy_sync) commits happened and this long
+  // passed since the last sync, bounding what a machine crash can lose. Default 1000.
+  int64_t wal_sync_interval_ms = 1000;
+  // An orphan (an unlinked file a client still has open) not renewed by its
+  // client's keep-alive for this long is freed by upkeep. Default 120000.
+  int64_t orphan_ttl_ms = 120000;
 };
 
 class MetaState {
@@ -61,6 +68,13 @@ class MetaState {
   IdAllocator& inode_ids() { return inode_ids_; }
   IdAllocator& chunk_ids() { return chunk_ids_; }
   DirTimes& dir_times() { return dir_times_; }
+  OrphanTable& orphans() { return orphans_; }
+
+  // The commit options of a namespace change: synced unless the client asked
+  // for lazy durability. Lazy ones are remembered so upkeep syncs the WAL.
+  CommitOptions CommitMode(bool lazy_sync);
+  // Makes every commit so far durable (META_SYNC, upkeep).
+  Status SyncAll();
 
   // Inodes (files and folders, root included) and committed chunks. Counted at
   // start by a key scan, then adjusted by each operation after its commit.
@@ -72,7 +86,9 @@ class MetaState {
                                                         std::span<const std::string> exclude);
 
   // Periodic upkeep, about once a second: writes back folder times and node
-  // usage, and forgets expired leases. `final` (at shutdown) writes everything.
+  // usage, forgets expired leases, frees orphans whose client stopped renewing
+  // them, and syncs the WAL after lazy commits (every wal_sync_interval_ms).
+  // `final` (at shutdown) writes and syncs everything.
   Status Maintain(bool final);
 
  private:
@@ -88,6 +104,10 @@ class MetaState {
   IdAllocator inode_ids_;
   IdAllocator chunk_ids_;
   DirTimes dir_times_;
+  OrphanTable orphans_;
+  // A lazy commit happened since the last sync started.
+  std::atomic<bool> lazy_unsynced_{false};
+  std::atomic<int64_t> last_sync_ms_{0};  // Clock::SteadyMs() of the last sync
   std::mutex rng_mu_;
   PlacementRng rng_;
 };

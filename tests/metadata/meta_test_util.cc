@@ -230,4 +230,121 @@ Result<std::vector<proto::ChunkRef>> MetaTest::Beat(const std::string& id) {
   return std::vector<proto::ChunkRef>(resp.delete_chunks().begin(), resp.delete_chunks().end());
 }
 
+Result<proto::Inode> MetaTest::Symlink(uint64_t parent, const std::string& name,
+                                      const std::string& target) {
+  proto::SymlinkRequest req;
+  req.set_parent(parent);
+  req.set_name(name);
+  req.set_target(target);
+  proto::SymlinkResponse resp;
+  Status st = metadata::Symlink(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return resp.inode();
+}
+
+Status MetaTest::SetXattr(uint64_t inode, const std::string& name, const std::string& value,
+                          proto::XattrSetMode mode) {
+  proto::SetXattrRequest req;
+  req.set_inode(inode);
+  req.set_name(name);
+  req.set_value(value);
+  req.set_mode(mode);
+  proto::SetXattrResponse resp;
+  return metadata::SetXattr(*state_, req, &resp);
+}
+
+Result<std::string> MetaTest::GetXattr(uint64_t inode, const std::string& name) {
+  proto::GetXattrRequest req;
+  req.set_inode(inode);
+  req.set_name(name);
+  proto::GetXattrResponse resp;
+  Status st = metadata::GetXattr(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return resp.value();
+}
+
+Result<std::vector<std::string>> MetaTest::ListXattr(uint64_t inode) {
+  proto::ListXattrRequest req;
+  req.set_inode(inode);
+  proto::ListXattrResponse resp;
+  Status st = metadata::ListXattr(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return std::vector<std::string>(resp.names().begin(), resp.names().end());
+}
+
+Status MetaTest::RemoveXattr(uint64_t inode, const std::string& name) {
+  proto::RemoveXattrRequest req;
+  req.set_inode(inode);
+  req.set_name(name);
+  proto::RemoveXattrResponse resp;
+  return metadata::RemoveXattr(*state_, req, &resp);
+}
+
+Result<uint64_t> MetaTest::UnlinkKeep(uint64_t parent, const std::string& name,
+                                      const std::string& client) {
+  proto::UnlinkRequest req;
+  req.set_parent(parent);
+  req.set_name(name);
+  req.set_keep_orphan(true);
+  req.set_orphan_client(client);
+  proto::UnlinkResponse resp;
+  Status st = metadata::Unlink(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return resp.orphan_inode();
+}
+
+Status MetaTest::ReleaseOrphan(uint64_t inode, const std::string& client) {
+  proto::ReleaseOrphanRequest req;
+  req.set_inode(inode);
+  req.set_client_id(client);
+  proto::ReleaseOrphanResponse resp;
+  return metadata::ReleaseOrphan(*state_, req, &resp);
+}
+
+Result<proto::Inode> MetaTest::CloseInline(uint64_t inode, uint64_t lease,
+                                           const std::string& data, bool release) {
+  proto::CloseRequest req;
+  req.set_inode(inode);
+  req.set_lease_id(lease);
+  req.set_size(data.size());
+  req.set_release(release);
+  req.set_inline_data(data);
+  proto::CloseResponse resp;
+  Status st = metadata::Close(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return resp.inode();
+}
+
+Status MetaTest::Exchange(uint64_t src_parent, const std::string& src_name, uint64_t dst_parent,
+                          const std::string& dst_name) {
+  proto::RenameRequest req;
+  req.set_src_parent(src_parent);
+  req.set_src_name(src_name);
+  req.set_dst_parent(dst_parent);
+  req.set_dst_name(dst_name);
+  req.set_exchange(true);
+  proto::RenameResponse resp;
+  return metadata::Rename(*state_, req, &resp);
+}
+
+Result<proto::Inode> MetaTest::SetSize(uint64_t inode, uint64_t size) {
+  proto::SetAttrRequest req;
+  req.set_inode(inode);
+  req.set_size(size);
+  proto::SetAttrResponse resp;
+  Status st = metadata::SetAttr(*state_, req, &resp);
+  if (!st.ok()) return st;
+  return resp.inode();
+}
+
+std::vector<std::string> MetaTest::KeysWithPrefix(const std::string& prefix) {
+  std::vector<std::string> keys;
+  auto pairs = kv_->Scan(KeyRange::Prefix(prefix), 0);
+  EXPECT_OK(pairs);
+  if (pairs.ok()) {
+    for (const KvPair& p : *pairs) keys.push_back(p.key);
+  }
+  return keys;
+}
+
 }  // namespace granary::metadata::testing

@@ -72,6 +72,26 @@ class MetaTest : public ::testing::Test {
   // Heartbeats node `id` and returns the deletions it was handed.
   Result<std::vector<proto::ChunkRef>> Beat(const std::string& id);
 
+  // Symlinks, extended attributes, orphans, inline data, exchange.
+  Result<proto::Inode> Symlink(uint64_t parent, const std::string& name,
+                               const std::string& target);
+  Status SetXattr(uint64_t inode, const std::string& name, const std::string& value,
+                  proto::XattrSetMode mode = proto::XATTR_ANY);
+  Result<std::string> GetXattr(uint64_t inode, const std::string& name);
+  Result<std::vector<std::string>> ListXattr(uint64_t inode);
+  Status RemoveXattr(uint64_t inode, const std::string& name);
+  // Unlink with keep_orphan for `client`; returns orphan_inode.
+  Result<uint64_t> UnlinkKeep(uint64_t parent, const std::string& name,
+                              const std::string& client = "c1");
+  Status ReleaseOrphan(uint64_t inode, const std::string& client = "c1");
+  Result<proto::Inode> CloseInline(uint64_t inode, uint64_t lease, const std::string& data,
+                                   bool release = true);
+  Status Exchange(uint64_t src_parent, const std::string& src_name, uint64_t dst_parent,
+                  const std::string& dst_name);
+  Result<proto::Inode> SetSize(uint64_t inode, uint64_t size);
+  // Every key of the store starting with `prefix`.
+  std::vector<std::string> KeysWithPrefix(const std::string& prefix);
+
   std::unique_ptr<KvStore> kv_ = std::make_unique<InMemKv>();
   ManualClock clock_;
   std::unique_ptr<MetaState> state_;

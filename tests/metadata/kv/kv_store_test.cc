@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "metadata/kv/inmem_kv.h"
@@ -172,6 +175,29 @@ TEST_P(KvStoreTest, ConcurrentCompareAndPutIsAtomic) {
   EXPECT_EQ(DecodeU64(*v).value(), static_cast<uint64_t>(kThreads * kPerThread));
 }
 
+// Sync alongside unsynced commits from several threads: every call succeeds
+// and every write is visible at once.
+TEST_P(KvStoreTest, SyncAlongsideUnsyncedCommits) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        KvTxn txn;
+        std::string key = "lazy/" + std::to_string(t) + "/" + std::to_string(i);
+        txn.Put(key, "v");
+        ASSERT_OK(kv_->Commit(txn, CommitOptions{.sync = false}));
+        ASSERT_EQ(Read(key), "v");
+        if (i % 5 == 0) ASSERT_OK(kv_->Sync());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_OK(kv_->Sync());
+  auto all = kv_->Scan(KeyRange::Prefix("lazy/"), 0);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 100u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "RocksDb" : "InMem"; });
 
@@ -241,6 +267,34 @@ TEST(RocksDbKv, ConcurrentSyncedCommitsAllSurviveReopen) {
   auto all = (*kv)->Scan(KeyRange::Prefix("k/"), 0);
   ASSERT_OK(all);
   EXPECT_EQ(all->size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// An unsynced commit is in the WAL file at once: a process that dies without
+// closing the database (no flush, no sync) loses nothing.
+TEST(RocksDbKv, UnsyncedCommitSurvivesAProcessCrash) {
+  TempDir dir;
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto kv = RocksDbKv::Open({.path = dir.path() + "/db"});
+    if (!kv.ok()) ::_exit(2);
+    KvTxn txn;
+    txn.Put("lazy", "kept");
+    if (!(*kv)->Commit(txn, CommitOptions{.sync = false}).ok()) ::_exit(3);
+    ::_exit(0);  // no destructor, no Close: as if killed
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  auto kv = RocksDbKv::Open({.path = dir.path() + "/db"});
+  ASSERT_OK(kv);
+  auto v = (*kv)->Get("lazy");
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "kept");
+  ASSERT_OK((*kv)->Sync());
+  ASSERT_OK((*kv)->Close());
+  EXPECT_ERROR((*kv)->Sync(), proto::UNAVAILABLE);
 }
 
 TEST(RocksDbKv, SecondOpenOfSameDatabaseFails) {

@@ -30,6 +30,7 @@ class SlowCommitKv final : public KvStore {
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
     return kv_->Commit(txn, options);
   }
+  Status Sync() override { return kv_->Sync(); }
 
  private:
   std::unique_ptr<KvStore> kv_;

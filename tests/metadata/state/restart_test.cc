@@ -116,5 +116,64 @@ TEST_F(RestartTest, QueuedDeletionsSurvive) {
   EXPECT_EQ(state_->chunk_count.load(), 0);
 }
 
+TEST_F(RestartTest, XattrsInlineDataSymlinksAndOrphansSurvive) {
+  ASSERT_OK_AND_ASSIGN(auto small, CreateForWrite(kRootInode, "small"));
+  ASSERT_OK(CloseInline(small.inode().id(), small.lease_id(), "tiny contents"));
+  ASSERT_OK(SetXattr(small.inode().id(), "user.tag", "blue"));
+  ASSERT_OK_AND_ASSIGN(proto::Inode link, Symlink(kRootInode, "link", "small"));
+  ASSERT_OK_AND_ASSIGN(auto gone, CreateForWrite(kRootInode, "gone", "c9"));
+  ASSERT_OK(CloseInline(gone.inode().id(), gone.lease_id(), "open elsewhere"));
+  ASSERT_OK_AND_ASSIGN(uint64_t orphan, UnlinkKeep(kRootInode, "gone", "c9"));
+  const int64_t inodes = state_->inode_count.load();
+  const int64_t ttl = state_->options().orphan_ttl_ms;
+  clock_.AdvanceMs(ttl - 1000);  // the orphan is not renewed before the restart
+
+  Restart();
+
+  ASSERT_OK_AND_ASSIGN(auto open, OpenFile(small.inode().id()));
+  EXPECT_TRUE(open.has_inline_data());
+  EXPECT_EQ(open.inline_data(), "tiny contents");
+  ASSERT_OK_AND_ASSIGN(std::string tag, GetXattr(small.inode().id(), "user.tag"));
+  EXPECT_EQ(tag, "blue");
+  ASSERT_OK_AND_ASSIGN(proto::Inode l, Lookup(kRootInode, "link"));
+  EXPECT_EQ(l.id(), link.id());
+  EXPECT_EQ(l.symlink_target(), "small");
+  EXPECT_EQ(state_->inode_count.load(), inodes);  // the orphan still counts
+  EXPECT_EQ(state_->orphans().size(), 1u);
+  // The orphan's time counts from the restart, not from its last renewal.
+  clock_.AdvanceMs(ttl - 1000);
+  ASSERT_OK(state_->Maintain(false));
+  ASSERT_OK_AND_ASSIGN(auto kept, OpenFile(orphan));
+  EXPECT_EQ(kept.inline_data(), "open elsewhere");
+  clock_.AdvanceMs(1000);
+  ASSERT_OK(state_->Maintain(false));
+  EXPECT_ERROR(Stat(orphan).status(), proto::NOT_FOUND);
+  EXPECT_EQ(state_->inode_count.load(), inodes - 1);
+  EXPECT_TRUE(KeysWithPrefix("O").empty());
+  EXPECT_TRUE(KeysWithPrefix(InlineDataKey(orphan)).empty());
+}
+
+TEST_F(RestartTest, LazyChangesAreVisibleAndSurviveARestart) {
+  proto::MkdirRequest req;
+  req.set_parent(kRootInode);
+  req.set_name("lazy");
+  req.set_mode(0700);
+  req.set_lazy_sync(true);
+  proto::MkdirResponse resp;
+  ASSERT_OK(metadata::Mkdir(*state_, req, &resp));
+  ASSERT_OK_AND_ASSIGN(proto::Inode seen, Lookup(kRootInode, "lazy"));
+  EXPECT_EQ(seen.id(), resp.inode().id());
+  proto::SyncRequest sync;
+  proto::SyncResponse sync_resp;
+  ASSERT_OK(metadata::Sync(*state_, sync, &sync_resp));
+  req.set_name("lazier");
+  ASSERT_OK(metadata::Mkdir(*state_, req, &resp));
+  ASSERT_OK(kv_->Sync());
+  ASSERT_OK(kv_->Sync());
+  Restart();
+  ASSERT_OK_AND_ASSIGN(auto names, ListNames(kRootInode));
+  EXPECT_EQ(names, (std::vector<std::string>{"lazier", "lazy"}));
+}
+
 }  // namespace
 }  // namespace granary::metadata
