@@ -30,7 +30,9 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
     return Status::InvalidArgument("exchange and no_replace cannot be combined");
   }
   if (req.exchange()) return RenameExchange(s, req, resp);
-  if (req.keep_orphan()) RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
+  if (req.keep_orphan()) {
+    RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
+  }
   const bool same_entry = req.src_parent() == req.dst_parent() && req.src_name() == req.dst_name();
   uint64_t replaced = 0;  // the inode removed (or orphaned) by the rename, 0 for none
   int64_t dropped = 0;

@@ -18,7 +18,9 @@ namespace granary::metadata {
 
 Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkResponse* resp) {
   RETURN_IF_ERROR(ValidateName(req.name()));
-  if (req.keep_orphan()) RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
+  if (req.keep_orphan()) {
+    RETURN_IF_ERROR(ValidateClientIdField(req.orphan_client(), "orphan_client"));
+  }
   uint64_t victim = 0;
   int64_t dropped = 0;
   bool inode_removed = false;

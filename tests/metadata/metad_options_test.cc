@@ -39,6 +39,8 @@ TEST(MetadOptions, Defaults) {
   EXPECT_EQ(o.meta.nodes.node_timeout_ms, 10000);
   EXPECT_EQ(o.meta.heartbeat_interval_ms, 1000);
   EXPECT_EQ(o.meta.lease_ms, 60000);
+  EXPECT_EQ(o.meta.wal_sync_interval_ms, 1000);
+  EXPECT_EQ(o.meta.orphan_ttl_ms, 120000);
   EXPECT_EQ(o.io_threads, 2);
 }
 
@@ -51,12 +53,14 @@ data_dir = "/from/toml"
 default_replicas = 2
 lease_ms = 5000
 min_free_percent = 2.5
+wal_sync_interval_ms = 250
+orphan_ttl_ms = 1000
 
 [chunkd]
 whatever = 1
 )");
   MetadArgs a = Parse({"--config", config, "--listen", "127.0.0.1:0", "--default-replicas", "5",
-                       "--port-file", "/tmp/p", "--io-threads", "3"});
+                       "--port-file", "/tmp/p", "--io-threads", "3", "--orphan-ttl-ms", "9000"});
   ASSERT_TRUE(a.options.has_value()) << a.message;
   const MetadOptions& o = *a.options;
   EXPECT_EQ(o.listen_host, "127.0.0.1");
@@ -67,6 +71,8 @@ whatever = 1
   EXPECT_EQ(o.meta.placement.min_free_percent, 2.5);
   EXPECT_EQ(o.port_file, "/tmp/p");
   EXPECT_EQ(o.io_threads, 3);
+  EXPECT_EQ(o.meta.wal_sync_interval_ms, 250);
+  EXPECT_EQ(o.meta.orphan_ttl_ms, 9000);
 }
 
 TEST(MetadOptions, BadValuesExitTwoNamingTheKey) {
@@ -85,6 +91,8 @@ TEST(MetadOptions, BadValuesExitTwoNamingTheKey) {
       {{"--data-dir", "d", "--lease-ms", "0"}, "lease_ms"},
       {{"--data-dir", "d", "--heartbeat-interval-ms", "20000"}, "heartbeat_interval_ms"},
       {{"--data-dir", "d", "--io-threads", "0"}, "io_threads"},
+      {{"--data-dir", "d", "--wal-sync-interval-ms", "0"}, "wal_sync_interval_ms"},
+      {{"--data-dir", "d", "--orphan-ttl-ms", "0"}, "orphan_ttl_ms"},
       {{"--data-dir", "d", "--default-replicas", "abc"}, "--default-replicas"},
       {{"--data-dir", "d", "--no-such-flag"}, "--no-such-flag"},
       {{"--config", WriteConfig(dir, "[metad]\nlease_ms = \"long\"\n")}, "lease_ms"},
