@@ -8,7 +8,7 @@ namespace {
 void OpInit(void* userdata, fuse_conn_info* conn) {
   // 1 MiB requests (libfuse raises max_pages to match max_write).
   conn->max_write = 1 << 20;
-  conn->max_readahead = 1 << 20;
+  conn->max_readahead = 16 << 20;
   conn->max_background = 64;
   conn->congestion_threshold = 48;
   // open(O_TRUNC) arrives as one open instead of setattr + open.

@@ -37,6 +37,10 @@ Status ParseMountOptions(const std::string& list, MountOptions* o) {
       int n = std::atoi(val.c_str());
       if (n < 1 || n > 256) return Status::InvalidArgument("-o max_threads=" + val + ": expected 1..256");
       o->max_threads = static_cast<uint32_t>(n);
+    } else if (key == "read_ahead_kb") {
+      int n = std::atoi(val.c_str());
+      if (n < 0 || n > 1 << 20) return Status::InvalidArgument("-o read_ahead_kb=" + val + ": expected 0..1048576");
+      o->read_ahead_kb = static_cast<uint32_t>(n);
     } else if (key == "log") o->log_file = val;
     else if (key == "log_level") o->log_level = val;
     else if (key == "fsname") o->fsname = val;
@@ -48,7 +52,7 @@ Status ParseMountOptions(const std::string& list, MountOptions* o) {
     } else {
       return Status::InvalidArgument("unknown mount option '" + item +
                                      "' (known: ro, rw, allow_other, noallow_other, attr_timeout=S, "
-                                     "entry_timeout=S, negative_timeout=S, max_threads=N, log=PATH, "
+                                     "entry_timeout=S, negative_timeout=S, max_threads=N, read_ahead_kb=N, log=PATH, "
                                      "log_level=L, fsname=NAME, debug)");
     }
   }

@@ -21,7 +21,8 @@ struct MountOptions {
   std::string log_file;        // -o log=PATH (detached mode); default /tmp/granary-mount-<pid>.log
   std::string log_level = "info";
   std::string fsname = "granary";
-  bool debug = false;          // -o debug: libfuse request tracing
+  bool debug = false;
+  uint32_t read_ahead_kb = 4096;  // -o read_ahead_kb=N: kernel read-ahead window (0 = leave)          // -o debug: libfuse request tracing
 };
 
 // Applies one comma-separated -o list to `opts`; names an unknown option.

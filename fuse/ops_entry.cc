@@ -104,6 +104,14 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
       c.size = size;
     }
   }
+  if (c.mtime || c.atime) {
+    // Publish buffered writes first: their flush stamps mtime with the time
+    // of the flush, which must not win over the time set here (cp -a, touch).
+    if (auto file = OpenFileOf(fs, ino); file && file->lease().lease_id != 0) {
+      Status st = file->Flush();
+      if (!st.ok()) return ReplyStatus(req, st);
+    }
+  }
   const bool any = c.mode || c.uid || c.gid || c.atime || c.mtime || c.size;
   Result<FileInfo> info = any ? fs.client().SetAttrAt(ino, c, kMountDurability) : fs.Attr(ino);
   if (!info.ok()) return ReplyStatus(req, info.status());

@@ -80,12 +80,21 @@ void ReleaseHandle(GranaryFs& fs, uint64_t ino, Handle* h) {
   fs.inodes().EraseIfIdle(ino);
 }
 
-void Open(fuse_req_t req, uint64_t ino, fuse_file_info* fi, const FileInfo* created) {
+// Opens `ino` for the kernel. `created` (from create): the new file's
+// attributes, and `fresh`, when set, the file already open for writing.
+void Open(fuse_req_t req, uint64_t ino, fuse_file_info* fi, const FileInfo* created,
+          std::unique_ptr<OpenFile> fresh = nullptr) {
   GranaryFs& fs = Fs(req);
   auto s = fs.inodes().Get(ino);
   Status st;
   {
     std::lock_guard lock(s->open_mu);
+    if (fresh && !s->file) {
+      s->file = std::shared_ptr<OpenFile>(std::move(fresh));
+      s->writable = true;
+    } else if (fresh) {
+      (void)fresh->Close();  // another handle of this mount opened it first
+    }
     st = OpenShared(fs, ino, *s, fi);
     if (st.ok()) fs.inodes().AddOpen(*s);
   }
@@ -119,8 +128,22 @@ std::shared_ptr<OpenFile> OpenFileOf(GranaryFs& fs, fuse_ino_t ino) {
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
               fuse_file_info* fi) {
   GranaryFs& fs = Fs(req);
-  auto info = fs.client().CreateAt(parent, name, mode & 07777 & ~fuse_req_ctx(req)->umask,
-                                   Caller(req), (fi->flags & O_EXCL) != 0, kMountDurability);
+  const uint32_t perm = mode & 07777 & ~fuse_req_ctx(req)->umask;
+  const bool excl = (fi->flags & O_EXCL) != 0;
+  if (WantsWrite(fi->flags)) {
+    // The usual case: create and take the write lease in one round trip.
+    auto f = fs.client().CreateOpenAt(parent, name, perm, Caller(req), excl,
+                                      (fi->flags & O_TRUNC) != 0, kMountDurability);
+    if (f.ok()) {
+      FileInfo info = (*f)->info();
+      fi->flags &= ~O_TRUNC;  // done
+      return Open(req, info.inode, fi, &info, std::move(*f));
+    }
+    // LEASE_CONFLICT: an existing file that a handle of this mount already
+    // writes; share that handle below.
+    if (f.status().code() != proto::LEASE_CONFLICT) return ReplyStatus(req, f.status());
+  }
+  auto info = fs.client().CreateAt(parent, name, perm, Caller(req), excl, kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
   if (info->type != FileType::kFile) return (void)fuse_reply_err(req, EISDIR);
   Open(req, info->inode, fi, &*info);
@@ -131,10 +154,11 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) { Open(req, ino,
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   auto file = FileOf(fi);
   if (!file) return (void)fuse_reply_err(req, EBADF);
-  std::vector<uint8_t> buf(size);
-  auto n = file->PRead(static_cast<uint64_t>(off), MutableByteSpan(buf.data(), buf.size()));
+  // Uninitialized: PRead fills every byte it reports.
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[size]);
+  auto n = file->PRead(static_cast<uint64_t>(off), MutableByteSpan(buf.get(), size));
   if (!n.ok()) return ReplyStatus(req, n.status());
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,

@@ -257,6 +257,12 @@ class ClientImpl final : public Client {
     return OpenFileAt(ctx_, inode, options);
   }
 
+  Result<std::unique_ptr<OpenFile>> CreateOpenAt(uint64_t parent, std::string_view name,
+                                                 uint32_t mode, Credentials cred, bool exclusive,
+                                                 bool truncate, Durability d) override {
+    return CreateOpenFile(ctx_, parent, name, mode, cred, exclusive, truncate, d);
+  }
+
   const std::string& client_id() const override { return ctx_->options().client_id; }
 
   Result<FsStats> StatFs() override {

@@ -523,12 +523,13 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
   }
   if (!st.ok()) return st;
   if (release) {
-    // Nothing new to publish: give the lease back.
+    // Nothing new to publish: give the lease back, touching nothing else.
     proto::CloseRequest req;
     req.set_inode(inode_);
     req.set_lease_id(lease_id_);
     req.set_size(size_);
     req.set_release(true);
+    req.set_release_only(true);
     req.set_lazy_sync(true);
     lock.unlock();
     auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
@@ -558,6 +559,7 @@ Status OpenFileImpl::Close() {
     req.set_lease_id(lease_id_);
     req.set_size(committed_.inode().size());
     req.set_release(true);
+    req.set_release_only(true);
     lock.unlock();
     (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
     lock.lock();
@@ -586,6 +588,20 @@ Status OpenFileImpl::Refresh() {
 
 }  // namespace
 
+Result<std::unique_ptr<OpenFile>> MakeOpenFile(std::shared_ptr<ClientContext> ctx,
+                                               proto::OpenResponse open,
+                                               const OpenFileOptions& options) {
+  const uint64_t cs = open.inode().chunk_size();
+  if (cs == 0 || cs % kBlock != 0) {
+    return Status::Internal("inode " + std::to_string(open.inode().id()) +
+                            ": metadata returned chunk size " + std::to_string(cs));
+  }
+  auto f = std::make_unique<OpenFileImpl>(std::move(ctx), std::move(open), options.write,
+                                          options.durability);
+  if (options.write && options.truncate) RETURN_IF_ERROR(f->Truncate(0));
+  return std::unique_ptr<OpenFile>(std::move(f));
+}
+
 Result<std::unique_ptr<OpenFile>> OpenFileAt(std::shared_ptr<ClientContext> ctx, uint64_t inode,
                                              const OpenFileOptions& options) {
   proto::OpenRequest req;
@@ -594,15 +610,48 @@ Result<std::unique_ptr<OpenFile>> OpenFileAt(std::shared_ptr<ClientContext> ctx,
   req.set_client_id(ctx->options().client_id);
   auto r = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, req));
   if (!r.ok()) return r.status().WithContext("open inode " + std::to_string(inode));
-  const uint64_t cs = r->inode().chunk_size();
-  if (cs == 0 || cs % kBlock != 0) {
-    return Status::Internal("inode " + std::to_string(inode) + ": metadata returned chunk size " +
-                            std::to_string(cs));
+  return MakeOpenFile(std::move(ctx), std::move(*r), options);
+}
+
+Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> ctx,
+                                                 uint64_t parent, std::string_view name,
+                                                 uint32_t mode, Credentials cred, bool exclusive,
+                                                 bool truncate, Durability d) {
+  proto::CreateRequest req;
+  req.set_parent(parent);
+  req.set_name(std::string(name));
+  req.set_mode(mode & 07777);
+  req.set_uid(cred.uid);
+  req.set_gid(cred.gid);
+  req.set_exclusive(exclusive);
+  req.set_truncate(truncate);
+  req.set_open_for_write(true);
+  req.set_client_id(ctx->options().client_id);
+  req.set_lazy_sync(d == Durability::kLazy);
+  auto r = ctx->RunSync(ctx->Meta<proto::CreateResponse>(proto::META_CREATE, req));
+  if (!r.ok()) {
+    return r.status().WithContext("create '" + std::string(name) + "' in folder " +
+                                  std::to_string(parent));
   }
-  auto f = std::make_unique<OpenFileImpl>(std::move(ctx), std::move(*r), options.write,
-                                          options.durability);
-  if (options.write && options.truncate) RETURN_IF_ERROR(f->Truncate(0));
-  return std::unique_ptr<OpenFile>(std::move(f));
+  if (r->inode().type() != proto::INODE_FILE) {
+    return Status::IsDirectory("'" + std::string(name) + "' is not a file");
+  }
+  proto::OpenResponse open;
+  if (r->inode().size() > 0) {
+    // An existing file with data: its chunk map (or inline data) comes from
+    // a read-only open; the lease from the create stands.
+    proto::OpenRequest oreq;
+    oreq.set_inode(r->inode().id());
+    auto o = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, oreq));
+    if (!o.ok()) return o.status().WithContext("open inode " + std::to_string(r->inode().id()));
+    open = std::move(*o);
+  } else {
+    *open.mutable_inode() = r->inode();
+  }
+  open.set_lease_id(r->lease_id());
+  open.set_lease_ms(r->lease_ms());
+  return MakeOpenFile(std::move(ctx), std::move(open),
+                      {.write = true, .truncate = false, .durability = d});
 }
 
 }  // namespace granary::client

@@ -8,7 +8,7 @@
 // stored in metad ("L" key) and every chunk of the file, committed or
 // pending, is freed: a small file costs no chunk server round trips to read.
 // Without it, inline data the file had is deleted: its writer has written the
-// contents as chunks.
+// contents as chunks. With release_only, only the lease ends.
 
 #include <fmt/format.h>
 
@@ -43,6 +43,13 @@ Status Validate(const proto::CloseRequest& req) {
 Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse* resp) {
   RETURN_IF_ERROR(Validate(req));
   RETURN_IF_ERROR(s.leases().CheckAndRenew(req.inode(), req.lease_id()));
+  if (req.release_only()) {
+    // Nothing to publish: the lease ends, the inode stays as it is.
+    ASSIGN_OR_RETURN(InodeRecord rec, LoadExistingInode(s.kv(), req.inode()));
+    (void)s.leases().Release(req.inode(), req.lease_id());
+    *resp->mutable_inode() = std::move(rec.inode);
+    return Status::Ok();
+  }
   proto::Inode updated;
   int64_t dropped = 0;
   Status st = RunTxn(s, "close", [&]() -> Status {

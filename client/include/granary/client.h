@@ -309,6 +309,13 @@ class Client {
   virtual Result<std::vector<ChunkLocation>> GetLayoutAt(uint64_t inode) = 0;
   virtual Result<std::unique_ptr<OpenFile>> OpenAt(uint64_t inode,
                                                    const OpenFileOptions& options) = 0;
+  // CreateAt and OpenAt for writing in one round trip (what open(O_CREAT)
+  // needs): creates the file, or with !exclusive finds the existing one (cut
+  // to 0 bytes with truncate), and returns it open with its write lease.
+  virtual Result<std::unique_ptr<OpenFile>> CreateOpenAt(uint64_t parent, std::string_view name,
+                                                         uint32_t mode, Credentials cred,
+                                                         bool exclusive, bool truncate,
+                                                         Durability d) = 0;
   // The id this client uses in leases and orphans.
   virtual const std::string& client_id() const = 0;
 
