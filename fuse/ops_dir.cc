@@ -37,7 +37,9 @@ Status Ensure(GranaryFs& fs, fuse_ino_t ino, DirHandle& d, size_t index) {
 void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   GranaryFs& fs = Fs(req);
   DirHandle& d = *Dir(fi);
-  std::lock_guard lock(d.mu);
+  // Unlocked before replying: once the kernel has the reply it may release
+  // the folder (and free `d`) on another thread.
+  std::unique_lock lock(d.mu);
   if (off == 0) {
     // A new pass (or rewinddir): list afresh.
     d.entries.clear();
@@ -57,7 +59,10 @@ void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       const size_t i = static_cast<size_t>(pos - 2);
       Status st = Ensure(fs, ino, d, i);
       if (!st.ok()) {
-        if (used == 0) return ReplyStatus(req, st);
+        if (used == 0) {
+          lock.unlock();
+          return ReplyStatus(req, st);
+        }
         break;
       }
       if (i >= d.entries.size()) break;
@@ -80,6 +85,7 @@ void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
     // readdirplus hands the kernel a reference to every real entry.
     if (plus && entry) fs.inodes().AddLookup(entry->info.inode);
   }
+  lock.unlock();
   fuse_reply_buf(req, buf.data(), used);
 }
 

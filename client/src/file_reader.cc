@@ -68,6 +68,8 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
     *bic = static_cast<uint32_t>((g * kBlockSize % chunk_size_) / kBlockSize);
     if (ci >= chunks_.size() || chunks_[ci].chunk_id() == 0) return nullptr;
     if (*bic >= chunks_[ci].block_count()) return nullptr;
+    // Past a chunk cut by a truncate (the file may have grown since): a hole.
+    if (uint64_t(*bic) * kBlockSize >= chunks_[ci].length()) return nullptr;
     return &chunks_[ci];
   }
   uint64_t BlockLen(uint64_t g) const {
@@ -110,6 +112,35 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
     const auto& b = blocks[i];
     const uint64_t start = uint64_t(first + i) * kBlockSize;
     const uint64_t expected = chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+    // A chunk cut by a truncate keeps its stored blocks: its last block may
+    // hold more than the chunk's length; only its first `expected` bytes count.
+    const bool cut = b.header.raw_len > expected && start + expected == chunk.length() &&
+                     b.header.raw_len <= kBlockSize;
+    // The file may extend past the chunk (it grew after a truncate): the
+    // block then reads as its bytes followed by zeros up to `in_file`.
+    const uint64_t g = chunk.chunk_index() * (chunk_size_ / kBlockSize) + first + i;
+    const uint64_t in_file = std::max(BlockLen(g), expected);
+    if (cut || in_file > expected) {
+      if (b.header.raw_len < expected || b.header.raw_len > kBlockSize) {
+        co_return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+                                     std::to_string(first + i) + " holds " +
+                                     std::to_string(b.header.raw_len) + " bytes, expected " +
+                                     std::to_string(expected));
+      }
+      auto full = std::make_shared<Buffer>(std::max<uint64_t>(b.header.raw_len, in_file));
+      CO_RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored,
+                                            MutableByteSpan(full->data(), b.header.raw_len))
+                             .WithContext("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+                                          std::to_string(first + i)));
+      std::memset(full->data() + expected, 0, full->size() - expected);
+      if (dests[i].direct) {
+        std::memcpy(dests[i].direct, full->data(), in_file);
+      } else {
+        dests[i].cached->data = ByteSpan(full->data(), in_file);
+        dests[i].cached->owner = std::move(full);
+      }
+      continue;
+    }
     if (b.header.raw_len != expected) {
       co_return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
                                    std::to_string(first + i) + " holds " +

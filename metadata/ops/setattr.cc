@@ -96,6 +96,7 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
   });
   if (!st.ok()) return st;
   s.chunk_count -= dropped;
+  if (req.has_mtime() && updated.type() == proto::INODE_DIR) s.dir_times().Forget(updated.id());
   *resp->mutable_inode() = Visible(s, std::move(updated));
   return Status::Ok();
 }

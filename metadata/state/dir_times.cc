@@ -16,6 +16,11 @@ void DirTimes::Touch(uint64_t dir, const proto::Timespec& when) {
   if (!inserted && TimeBefore(it->second, when)) it->second = when;
 }
 
+void DirTimes::Forget(uint64_t dir) {
+  std::lock_guard lock(mu_);
+  pending_.erase(dir);
+}
+
 void DirTimes::Overlay(proto::Inode* inode) {
   std::lock_guard lock(mu_);
   auto it = pending_.find(inode->id());

@@ -97,8 +97,8 @@ TEST_F(FuseTest, CpDashAAndDiffOfARealTree) {
   // (text, gzip files, symlinks).
   Run("mkdir -p '" + local_ + "/doc' && cd /usr/share/doc && "
       "ls | head -60 | xargs cp -a -t '" + local_ + "/doc'");
-  Run("cp -a '" + local_ + "/doc' '" + dir_ + "' && diff -r '" + local_ + "/doc' '" + dir_ +
-      "' && cp -a '" + dir_ + "' '" + local_ + "/back' && diff -r '" + local_ + "/doc' '" +
+  Run("cp -a '" + local_ + "/doc' '" + dir_ + "' && diff -r --no-dereference '" + local_ + "/doc' '" + dir_ +
+      "' && cp -a '" + dir_ + "' '" + local_ + "/back' && diff -r --no-dereference '" + local_ + "/doc' '" +
       local_ + "/back'");
   // Modes and times survived the trip.
   Run("cd '" + local_ + "/doc' && find . -printf '%p %m %T@ %y\\n' | sort > ../a.txt && cd '" +
@@ -107,18 +107,19 @@ TEST_F(FuseTest, CpDashAAndDiffOfARealTree) {
 }
 
 TEST_F(FuseTest, RsyncTarAndDd) {
+  fs::create_directories(dir_);
   Run("mkdir -p '" + local_ + "/src/a/b' && head -c 3000000 /dev/urandom > '" + local_ +
       "/src/a/big' && echo hi > '" + local_ + "/src/a/b/small' && ln -s big '" + local_ +
       "/src/a/link'");
-  Run("rsync -a '" + local_ + "/src/' '" + dir_ + "/rs/' && diff -r '" + local_ + "/src' '" + dir_ +
+  Run("rsync -a '" + local_ + "/src/' '" + dir_ + "/rs/' && diff -r --no-dereference '" + local_ + "/src' '" + dir_ +
       "/rs'");
   // A second rsync finds nothing to do and changes nothing.
   Run("rsync -a --itemize-changes '" + local_ + "/src/' '" + dir_ + "/rs/' | (! grep .)");
   Run("tar -C '" + local_ + "/src' -cf '" + dir_ + "/t.tar' . && mkdir '" + local_ +
-      "/untar' && tar -C '" + local_ + "/untar' -xf '" + dir_ + "/t.tar' && diff -r '" + local_ +
+      "/untar' && tar -C '" + local_ + "/untar' -xf '" + dir_ + "/t.tar' && diff -r --no-dereference '" + local_ +
       "/src' '" + local_ + "/untar'");
   Run("mkdir -p '" + dir_ + "/tx' && tar -C '" + local_ + "/src' -cf - . | tar -C '" + dir_ +
-      "/tx' -xf - && diff -r '" + local_ + "/src' '" + dir_ + "/tx'");
+      "/tx' -xf - && diff -r --no-dereference '" + local_ + "/src' '" + dir_ + "/tx'");
   // dd: a 24 MiB file, then 1 MiB rewritten in place in its middle.
   Run("head -c 25165824 /dev/urandom > '" + local_ + "/dd' && dd if='" + local_ + "/dd' of='" +
       dir_ + "/dd' bs=1M status=none && cmp '" + local_ + "/dd' '" + dir_ + "/dd'");

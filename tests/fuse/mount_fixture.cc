@@ -43,6 +43,8 @@ Result<std::unique_ptr<Mount>> Mount::Start(const std::string& meta_address,
   m->path_ = parent_dir + "/mnt" + std::to_string(counter++);
   m->log_ = m->path_ + ".log";
   ::mkdir(m->path_.c_str(), 0755);
+  // Permission tests run as another user, who must reach the mount point.
+  ::chmod(parent_dir.c_str(), 0755);
   std::vector<std::string> args = {std::string(GRANARY_BIN_DIR) + "/granary-fuse", "--meta",
                                    meta_address, m->path_, "-f"};
   for (auto& o : options) {

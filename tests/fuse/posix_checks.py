@@ -98,7 +98,8 @@ def case_permissions(d):
         fh.write(b"r")
     os.chmod(ro, 0o644)
     shared = os.path.join(d, "shared")
-    os.mkdir(shared, 0o777)
+    os.mkdir(shared)
+    os.chmod(shared, 0o777)  # mkdir applies the umask
     mine = os.path.join(d, "mine")
     os.mkdir(mine, 0o755)
     os.chown(mine, nobody, nobody)
