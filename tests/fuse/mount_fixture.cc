@@ -101,6 +101,11 @@ void Mount::Crash() {
   Sh("fusermount3 -uz '" + path_ + "' 2>/dev/null", std::chrono::milliseconds(10000));
 }
 
+void Mount::Exited() {
+  pid_ = 0;
+  Sh("fusermount3 -uz '" + path_ + "' 2>/dev/null", std::chrono::milliseconds(10000));
+}
+
 Mount::~Mount() {
   if (pid_ != 0 && !Unmount().ok()) Crash();
   ::rmdir(path_.c_str());

@@ -26,6 +26,8 @@ class Mount {
   pid_t pid() const { return pid_; }
   // kill -9 of the mount process, then a lazy unmount of what is left.
   void Crash();
+  // The test reaped the process itself: detach what is left of the mount.
+  void Exited();
   Status Unmount();
   std::string LogTail() const;
 
