@@ -63,8 +63,37 @@ FileInfo GranaryFs::Overlay(FileInfo info) {
 }
 
 Result<FileInfo> GranaryFs::Attr(uint64_t ino) {
+  if (auto s = inodes_.Find(ino)) {
+    // A file open here: its handle has the newest attributes (it published
+    // them at its last flush) and its buffered size.
+    std::lock_guard lock(s->open_mu);
+    if (s->file && s->writable) return s->file->info();
+  }
+  if (options_.attr_timeout > 0) {
+    std::lock_guard lock(attr_mu_);
+    auto it = attrs_.find(ino);
+    if (it != attrs_.end() &&
+        std::chrono::steady_clock::now() - it->second.at <
+            std::chrono::duration<double>(options_.attr_timeout)) {
+      return it->second.info;
+    }
+  }
   ASSIGN_OR_RETURN(FileInfo info, client_->GetAttr(ino));
+  Remember(info);
   return Overlay(std::move(info));
+}
+
+void GranaryFs::Remember(const FileInfo& info) {
+  if (options_.attr_timeout <= 0) return;
+  std::lock_guard lock(attr_mu_);
+  // Bounded: a full cache starts over (entries are short-lived anyway).
+  if (attrs_.size() >= 200000) attrs_.clear();
+  attrs_[info.inode] = {info, std::chrono::steady_clock::now()};
+}
+
+void GranaryFs::ForgetAttr(uint64_t ino) {
+  std::lock_guard lock(attr_mu_);
+  attrs_.erase(ino);
 }
 
 // ------------------------------------------------------------- shared helpers
@@ -107,6 +136,7 @@ void FillEntry(GranaryFs& fs, const FileInfo& info, fuse_entry_param* e) {
 
 void ReplyEntry(fuse_req_t req, const FileInfo& info) {
   GranaryFs& fs = Fs(req);
+  fs.Remember(info);
   fuse_entry_param e;
   FillEntry(fs, fs.Overlay(info), &e);
   fs.inodes().AddLookup(info.inode);

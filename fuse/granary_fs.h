@@ -14,6 +14,8 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <chrono>
+#include <unordered_map>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -44,17 +46,33 @@ class GranaryFs {
   void CloseAll();
 
   // Attributes of `ino` as this mount sees them: a file open for writing here
-  // shows its buffered size.
+  // shows its buffered size. Served from the attribute cache when it is
+  // younger than attr_timeout.
   Result<FileInfo> Attr(uint64_t ino);
+  // The attribute cache: what metad last said of an inode. The kernel drops
+  // its own copy after every change it makes (a create invalidates the
+  // folder's attributes, a write the file's), then asks again at once, for a
+  // permission check or a size; answering from here saves a round trip each
+  // time. Entries live attr_timeout, the staleness the kernel's own cache is
+  // allowed anyway.
+  void Remember(const FileInfo& info);
+  void ForgetAttr(uint64_t ino);
   // Overlays what this mount knows (buffered size) on attributes from metad.
   FileInfo Overlay(FileInfo info);
 
  private:
   void KeepAliveLoop();
 
+  struct CachedAttr {
+    FileInfo info;
+    std::chrono::steady_clock::time_point at;
+  };
+
   std::unique_ptr<Client> client_;
   MountOptions options_;
   InodeTable inodes_;
+  std::mutex attr_mu_;
+  std::unordered_map<uint64_t, CachedAttr> attrs_;
   std::mutex keepalive_mu_;
   std::condition_variable keepalive_cv_;
   bool stopping_ = false;

@@ -69,6 +69,7 @@ void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       entry = &d.entries[i];
       name = entry->name;
       if (plus) {
+        fs.Remember(entry->info);
         FillEntry(fs, fs.Overlay(entry->info), &e);
       } else {
         e.attr = ToStat(entry->info);

@@ -113,8 +113,10 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     }
   }
   const bool any = c.mode || c.uid || c.gid || c.atime || c.mtime || c.size;
+  if (!any) fs.ForgetAttr(ino);  // a truncate of an open file: ask afresh
   Result<FileInfo> info = any ? fs.client().SetAttrAt(ino, c, kMountDurability) : fs.Attr(ino);
   if (!info.ok()) return ReplyStatus(req, info.status());
+  fs.Remember(*info);
   struct stat st = ToStat(fs.Overlay(*info));
   fuse_reply_attr(req, &st, fs.options().attr_timeout);
 }

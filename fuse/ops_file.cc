@@ -47,6 +47,7 @@ Status OpenShared(GranaryFs& fs, uint64_t ino, InodeState& s, fuse_file_info* fi
   // The kernel keeps its page cache of this file when the version we saw at
   // the last open is still current.
   FileInfo info = s.file->info();
+  fs.Remember(info);
   fi->keep_cache = info.mtime_sec == s.cached_mtime_sec &&
                    info.mtime_nsec == s.cached_mtime_nsec && info.size == s.cached_size;
   s.cached_mtime_sec = info.mtime_sec;
@@ -65,7 +66,10 @@ void ReleaseHandle(GranaryFs& fs, uint64_t ino, Handle* h) {
   {
     std::lock_guard lock(s->open_mu);
     if (fs.inodes().DropOpen(*s) == 0) {
-      if (s->file) st = s->file->Close();
+      if (s->file) {
+        st = s->file->Close();
+        fs.Remember(s->file->info());  // what it published, for getattr
+      }
       s->file.reset();
       s->writable = false;
       release_orphan = s->orphan;
@@ -174,6 +178,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto file = FileOf(fi);
   Status st = file && H(fi)->write ? file->Flush() : Status::Ok();
+  if (file && H(fi)->write) Fs(req).Remember(file->info());
   ReplyStatus(req, st);
 }
 

@@ -1,5 +1,5 @@
-// Extended attributes. user.*, trusted.* and security.* names are stored in
-// metad; granary.* is a read-only view of the layout (replicas, chunk size,
+// Extended attributes. user.* and trusted.* names are stored in metad;
+// security.* is not supported (reads find nothing, writes get EOPNOTSUPP); granary.* is a read-only view of the layout (replicas, chunk size,
 // codec, replica locations) that listxattr leaves out, so that copying tools
 // (cp -a, rsync -X) do not try to write it elsewhere.
 #include <sys/xattr.h>
@@ -15,9 +15,13 @@ namespace {
 constexpr std::string_view kGranaryPrefix = "granary.";
 
 bool Stored(std::string_view name) {
-  return name.starts_with("user.") || name.starts_with("trusted.") ||
-         name.starts_with("security.");
+  return name.starts_with("user.") || name.starts_with("trusted.");
 }
+
+// security.* (capabilities, SELinux labels) is not kept: the kernel asks for
+// security.capability before every write to a file, and answering that
+// locally saves a metadata round trip per write.
+bool Security(std::string_view name) { return name.starts_with("security."); }
 
 // The granary.* view; NO_ATTRIBUTE for an unknown name.
 Result<std::string> LayoutAttr(GranaryFs& fs, uint64_t ino, std::string_view name) {
@@ -69,6 +73,7 @@ void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   std::string_view n = name;
   GranaryFs& fs = Fs(req);
+  if (Security(n)) return (void)fuse_reply_err(req, ENODATA);
   Result<std::string> value = n.starts_with(kGranaryPrefix) ? LayoutAttr(fs, ino, n)
                               : Stored(n) ? fs.client().GetXattr(ino, n)
                                           : Result<std::string>(Status::Unimplemented(""));

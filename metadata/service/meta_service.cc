@@ -22,12 +22,54 @@ MetaService::~MetaService() {
   if (!st.ok()) LOG_ERROR("stopping metadata service: {}", st.ToString());
 }
 
+namespace {
+
+// Whether a request may run on the I/O thread that received it. Reads and
+// commits that do not wait for a WAL fsync (lazy_sync) take microseconds; the
+// hop to a worker and back costs two thread wake-ups, which on a small
+// machine is most of a round trip (a FUSE create or stat pays it several
+// times). Synced commits wait for the group fsync and go to the workers.
+template <class Req>
+bool RunsInline(proto::Method method, const Req& req) {
+  if constexpr (requires { req.lazy_sync(); }) {
+    if (req.lazy_sync()) return true;
+  }
+  switch (method) {
+    case proto::META_RESOLVE:
+    case proto::META_LOOKUP:
+    case proto::META_GETATTR:
+    case proto::META_READDIR:
+    case proto::META_OPEN:
+    case proto::META_GET_LAYOUT:
+    case proto::META_STATFS:
+    case proto::META_GET_XATTR:
+    case proto::META_LIST_XATTR:
+    case proto::META_KEEP_ALIVE:
+    case proto::META_LIST_NODES:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 template <class Req, class Resp>
 void MetaService::Add(net::RpcServer& server, proto::Method method,
                       Status (*op)(MetaState&, const Req&, Resp*)) {
   server.Add<Req, Resp>(
       method, [this, op, method](net::CallContext& ctx, const Req& req,
                                  Resp* resp) -> net::Awaitable<Status> {
+        if (options_.inline_fast_ops && RunsInline(method, req)) {
+          Status st;
+          try {
+            st = op(state_, req, resp);
+          } catch (const std::exception& e) {
+            LOG_ERROR("{} failed with an exception: {}", proto::Method_Name(method), e.what());
+            st = Status::Internal(std::string("metadata operation failed: ") + e.what());
+          }
+          co_return st;
+        }
         // Hop to the worker pool for the blocking part; co_spawn with
         // use_awaitable resumes this coroutine on the I/O executor afterwards.
         auto run = [this, op, method, &req, resp]() -> net::Awaitable<Status> {

@@ -32,6 +32,9 @@ struct MetaServiceOptions {
   // Period of the upkeep task: folder times, node usage, lease sweep, orphan
   // expiry, WAL sync after lazy commits. Default 1 s.
   net::Millis maintenance_interval{1000};
+  // Reads and lazy (unsynced) commits run on the I/O thread that received
+  // them instead of a worker (see RunsInline in meta_service.cc).
+  bool inline_fast_ops = true;
 };
 
 class MetaService {
