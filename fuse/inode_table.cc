@@ -32,17 +32,32 @@ void InodeTable::Forget(uint64_t ino, uint64_t n) {
 }
 
 void InodeTable::Held(std::vector<LeaseRef>* leases, std::vector<uint64_t>* orphans) {
-  std::lock_guard lock(mu_);
-  for (auto& [ino, s] : map_) {
-    if (s->file && s->writable) leases->push_back(s->file->lease());
+  // Copy the states first: open_mu is taken before mu_ elsewhere (open,
+  // release), never after.
+  std::vector<std::pair<uint64_t, std::shared_ptr<InodeState>>> states;
+  {
+    std::lock_guard lock(mu_);
+    states.assign(map_.begin(), map_.end());
+  }
+  for (auto& [ino, s] : states) {
+    std::lock_guard lock(s->open_mu);
+    if (s->file && s->writable) {
+      LeaseRef l = s->file->lease();
+      if (l.lease_id != 0) leases->push_back(l);  // 0: given back at a flush
+    }
     if (s->orphan) orphans->push_back(ino);
   }
 }
 
 std::vector<std::shared_ptr<OpenFile>> InodeTable::OpenFiles() {
-  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<InodeState>> states;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ino, s] : map_) states.push_back(s);
+  }
   std::vector<std::shared_ptr<OpenFile>> out;
-  for (auto& [ino, s] : map_) {
+  for (auto& s : states) {
+    std::lock_guard lock(s->open_mu);
     if (s->file) out.push_back(s->file);
   }
   return out;
@@ -73,6 +88,11 @@ void InodeTable::EraseIfIdle(uint64_t ino) {
 int InodeTable::AddOpen(InodeState& s) {
   std::lock_guard lock(mu_);
   if (s.opens++ == 0) ++open_inodes_;
+  return s.opens;
+}
+
+int InodeTable::Opens(InodeState& s) {
+  std::lock_guard lock(mu_);
   return s.opens;
 }
 

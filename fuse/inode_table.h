@@ -54,6 +54,7 @@ class InodeTable {
   // Counts an open handle of `ino` / drops one; returns the opens left.
   int AddOpen(InodeState& s);
   int DropOpen(InodeState& s);
+  int Opens(InodeState& s);
 
  private:
   std::mutex mu_;

@@ -51,8 +51,9 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
-// The open file behind a handle (ops_file.cc), for setattr on an open file.
-std::shared_ptr<OpenFile> OpenFileOf(GranaryFs& fs, fuse_ino_t ino);
+// The shared OpenFile of `ino` when a handle of this mount writes it
+// (ops_file.cc): setattr goes through it.
+std::shared_ptr<OpenFile> WritableFileOf(GranaryFs& fs, fuse_ino_t ino);
 
 // ops_xattr.cc: extended attributes.
 void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,

@@ -95,7 +95,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   else if (to_set & FUSE_SET_ATTR_MTIME) c.mtime = FromTimespec(attr->st_mtim);
   if (to_set & FUSE_SET_ATTR_SIZE) {
     const uint64_t size = static_cast<uint64_t>(attr->st_size);
-    if (auto file = OpenFileOf(fs, ino); file && file->lease().lease_id != 0) {
+    if (auto file = WritableFileOf(fs, ino)) {
       // Open for writing here: the handle cuts its buffers too, and the new
       // size is published with its next flush.
       Status st = file->Truncate(size);
@@ -107,7 +107,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   if (c.mtime || c.atime) {
     // Publish buffered writes first: their flush stamps mtime with the time
     // of the flush, which must not win over the time set here (cp -a, touch).
-    if (auto file = OpenFileOf(fs, ino); file && file->lease().lease_id != 0) {
+    if (auto file = WritableFileOf(fs, ino)) {
       Status st = file->Flush();
       if (!st.ok()) return ReplyStatus(req, st);
     }

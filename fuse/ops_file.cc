@@ -122,11 +122,11 @@ void Open(fuse_req_t req, uint64_t ino, fuse_file_info* fi, const FileInfo* crea
 
 }  // namespace
 
-std::shared_ptr<OpenFile> OpenFileOf(GranaryFs& fs, fuse_ino_t ino) {
+std::shared_ptr<OpenFile> WritableFileOf(GranaryFs& fs, fuse_ino_t ino) {
   auto s = fs.inodes().Find(ino);
   if (!s) return nullptr;
   std::lock_guard lock(s->open_mu);
-  return s->file;
+  return s->writable ? s->file : nullptr;
 }
 
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
@@ -176,9 +176,16 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
 }
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  GranaryFs& fs = Fs(req);
   auto file = FileOf(fi);
-  Status st = file && H(fi)->write ? file->Flush() : Status::Ok();
-  if (file && H(fi)->write) Fs(req).Remember(file->info());
+  Status st;
+  if (file && H(fi)->write) {
+    // The only handle: this close is almost surely the last, so the lease
+    // goes back with the publish (one round trip instead of a second one at
+    // release). A write through a dup of the descriptor takes it again.
+    st = fs.inodes().Opens(*H(fi)->state) == 1 ? file->FlushAndRelease() : file->Flush();
+  }
+  if (file && H(fi)->write) fs.Remember(file->info());
   ReplyStatus(req, st);
 }
 

@@ -188,7 +188,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
                                "WAL sync period after lazy commits (1000)");
   auto* o_orphan = app.add_option("--orphan-ttl-ms", orphan_ttl,
                                   "free an orphan not renewed by its client for this long (120000)");
-  auto* o_io = app.add_option("--io-threads", io_threads, "network I/O threads (2)");
+  auto* o_io = app.add_option("--io-threads", io_threads, "network I/O threads (1)");
   auto* o_kv = app.add_option("--kv-threads", kv_threads, "metadata worker threads (16)");
   auto* o_mfb = app.add_option("--min-free-bytes", min_free_bytes,
                                "skip nodes with less free space (1 GiB)");

@@ -23,6 +23,7 @@
 #include "client/src/open_file.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <future>
@@ -67,6 +68,7 @@ class OpenFileImpl final : public OpenFile {
         write_(write),
         durability_(durability),
         lease_id_(open.lease_id()),
+        lease_held_(write),
         committed_(std::move(open)) {
     size_ = committed_.inode().size();
     encode_.zstd_level = ctx_->options().zstd_level;
@@ -79,6 +81,7 @@ class OpenFileImpl final : public OpenFile {
   Status Truncate(uint64_t size) override;
   Status Flush() override { return FlushImpl(durability_, /*release=*/false); }
   Status Fsync() override { return FlushImpl(Durability::kSynced, /*release=*/false); }
+  Status FlushAndRelease() override { return FlushImpl(durability_, /*release=*/true); }
   Status Close() override;
   Status Refresh() override;
   uint64_t size() const override {
@@ -91,7 +94,10 @@ class OpenFileImpl final : public OpenFile {
     f.size = size_;
     return f;
   }
-  LeaseRef lease() const override { return {inode_, write_ ? lease_id_ : 0}; }
+  LeaseRef lease() const override {
+    std::lock_guard lock(mu_);
+    return {inode_, write_ && lease_held_ ? lease_id_.load() : 0};
+  }
 
  private:
   using Lock = std::unique_lock<std::mutex>;
@@ -117,7 +123,11 @@ class OpenFileImpl final : public OpenFile {
   const uint64_t chunk_size_;
   const bool write_;
   const Durability durability_;
-  const uint64_t lease_id_;
+  // The write lease; re-taken by a write after FlushAndRelease. Uploads read
+  // it without mu_ (none runs while it changes).
+  std::atomic<uint64_t> lease_id_;
+  bool lease_held_ = false;  // under mu_
+  Status Reacquire(Lock& lock);
   codec::EncodeOptions encode_;
 
   mutable std::mutex mu_;
@@ -230,6 +240,7 @@ Status OpenFileImpl::PWrite(uint64_t offset, ByteSpan data) {
   Lock lock(mu_);
   if (closed_) return Status::InvalidArgument(Name() + ": write after close");
   if (!error_.ok()) return error_;
+  if (!lease_held_) RETURN_IF_ERROR(Reacquire(lock));
   uint64_t pos = offset;
   size_t done = 0;
   while (done < data.size()) {
@@ -416,6 +427,40 @@ Status OpenFileImpl::UploadChunk(uint64_t index, std::span<const std::vector<uin
   return last.WithContext("writing chunk " + std::to_string(index));
 }
 
+// Takes the write lease again after FlushAndRelease (under mu_; nothing is
+// dirty and no upload runs then). Another writer may have changed the file
+// meanwhile: the chunk map and size are reloaded with the lease.
+Status OpenFileImpl::Reacquire(Lock& lock) {
+  proto::OpenRequest req;
+  req.set_inode(inode_);
+  req.set_write(true);
+  req.set_client_id(ctx_->options().client_id);
+  lock.unlock();
+  auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+  lock.lock();
+  if (!r.ok()) return r.status().WithContext("reopening " + Name() + " for writing");
+  if (lease_held_) {
+    // Another thread re-took it meanwhile: give this one back.
+    proto::CloseRequest c;
+    c.set_inode(inode_);
+    c.set_lease_id(r->lease_id());
+    c.set_release(true);
+    c.set_release_only(true);
+    lock.unlock();
+    (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, c));
+    lock.lock();
+    return Status::Ok();
+  }
+  lease_id_ = r->lease_id();
+  lease_held_ = true;
+  if (dirty_.empty() && !size_dirty_) {
+    committed_ = std::move(*r);
+    size_ = committed_.inode().size();
+    reader_.reset();
+  }
+  return Status::Ok();
+}
+
 Status OpenFileImpl::Truncate(uint64_t size) {
   if (!write_) return Status::PermissionDenied(Name() + " is not open for writing");
   if (size > kMaxFileSize) {
@@ -423,6 +468,7 @@ Status OpenFileImpl::Truncate(uint64_t size) {
   }
   Lock lock(mu_);
   RETURN_IF_ERROR(WaitUploads(lock));
+  if (!lease_held_) RETURN_IF_ERROR(Reacquire(lock));
   if (size >= size_) {
     // Growing: the new range reads as zeros (a hole), nothing to write.
     if (size > size_) size_dirty_ = true;
@@ -479,6 +525,14 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
   Lock lock(mu_);
   if (closed_) return Status::Ok();
   if (!write_) return Status::Ok();
+  if (!lease_held_) {
+    // Released at an earlier flush and not written since: nothing to do but
+    // make metad durable for fsync.
+    if (d != Durability::kSynced) return Status::Ok();
+    lock.unlock();
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}));
+    return r.ok() ? Status::Ok() : r.status().WithContext("syncing metadata");
+  }
   Status st = WaitUploads(lock);
   if (st.ok() && (size_dirty_ || !dirty_.empty())) {
     proto::CloseRequest req;
@@ -519,6 +573,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
     }
     reader_.reset();
     size_dirty_ = false;
+    if (release) lease_held_ = false;
     return Status::Ok();
   }
   if (!st.ok()) return st;
@@ -535,6 +590,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
     auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
     lock.lock();
     if (!r.ok()) return r.status().WithContext("closing " + Name());
+    lease_held_ = false;
   } else if (d == Durability::kSynced) {
     lock.unlock();
     auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}));
@@ -550,7 +606,7 @@ Status OpenFileImpl::Close() {
   }
   Status st = FlushImpl(durability_, /*release=*/true);
   Lock lock(mu_);
-  if (!st.ok() && write_) {
+  if (!st.ok() && write_ && lease_held_) {
     // Give the lease back anyway so the file is not stuck; what was not
     // flushed is lost and the caller hears about it.
     cv_.wait(lock, [&] { return uploads_ == 0; });
@@ -563,6 +619,7 @@ Status OpenFileImpl::Close() {
     lock.unlock();
     (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
     lock.lock();
+    lease_held_ = false;
   }
   closed_ = true;
   dirty_.clear();

@@ -41,7 +41,7 @@ TEST(MetadOptions, Defaults) {
   EXPECT_EQ(o.meta.lease_ms, 60000);
   EXPECT_EQ(o.meta.wal_sync_interval_ms, 1000);
   EXPECT_EQ(o.meta.orphan_ttl_ms, 120000);
-  EXPECT_EQ(o.io_threads, 2);
+  EXPECT_EQ(o.io_threads, 1);
 }
 
 TEST(MetadOptions, FlagsOverrideToml) {

@@ -203,6 +203,10 @@ class OpenFile {
   virtual Status Flush() = 0;
   // Flush, then durable on every replica and in metad.
   virtual Status Fsync() = 0;
+  // Flush, then give the write lease back (another client may write the file
+  // now); a later write through this handle takes the lease again. For the
+  // last close of a file (the FUSE mount's flush of its only handle).
+  virtual Status FlushAndRelease() = 0;
   // Flush and release the write lease. Idempotent.
   virtual Status Close() = 0;
   // Re-reads attributes and chunk map from metad (a read-only handle of a
