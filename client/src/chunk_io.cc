@@ -86,6 +86,38 @@ net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::Chunk
                                 errors + ")");
 }
 
+net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                             uint32_t block, uint32_t offset, uint32_t length,
+                                             size_t preferred) {
+  const int n = chunk.replicas_size();
+  if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
+  proto::ChunkReadRequest req;
+  req.set_chunk_id(chunk.chunk_id());
+  req.set_version(chunk.version());
+  req.set_first_block(block);
+  req.set_block_count(1);
+  req.set_range_offset(offset);
+  req.set_range_length(length);
+  std::string errors;
+  for (int attempt = 0; attempt < n; ++attempt) {
+    const auto& replica = chunk.replicas((preferred + attempt) % n);
+    RangeReply out;
+    auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
+        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, &out.payload);
+    if (r.ok() && r->block_count() == 1) {
+      out.segments = r->segments();
+      out.first_segment = r->first_segment();
+      co_return out;
+    }
+    if (!errors.empty()) errors += "; ";
+    errors += replica.address() + ": " +
+              (r.ok() ? std::string("returned no block") : r.status().ToString());
+  }
+  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve block " +
+                                std::to_string(block) + " bytes " + std::to_string(offset) + "+" +
+                                std::to_string(length) + " (" + errors + ")");
+}
+
 Result<std::vector<EncodedBlockRef>> SplitBlocks(const proto::ChunkInfo& chunk, ByteSpan reply,
                                                  uint32_t expected) {
   std::vector<EncodedBlockRef> blocks;

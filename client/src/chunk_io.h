@@ -26,6 +26,18 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                           uint32_t first_block, uint32_t count, size_t preferred);
 
+// A ranged read of one block (ChunkReadRequest.range_*): the segments that
+// cover the range (segments = true: header, segment bytes, checksums), or the
+// whole encoded block when it is not segmented.
+struct RangeReply {
+  bool segments = false;
+  uint32_t first_segment = 0;
+  Buffer payload;
+};
+net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                             uint32_t block, uint32_t offset, uint32_t length,
+                                             size_t preferred);
+
 // One decoded view into a read reply.
 struct EncodedBlockRef {
   codec::BlockHeader header;

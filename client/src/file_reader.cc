@@ -24,6 +24,9 @@ namespace {
 
 constexpr uint64_t kBlockSize = codec::kDefaultBlockSize;
 constexpr uint32_t kBlocksPerRequest = 4;
+// Reads up to this size that do not continue the previous one fetch only the
+// 64 KiB segments they touch.
+constexpr uint64_t kMaxRangeRead = 256u << 10;
 // Cache entries kept beyond the read-ahead window (partial blocks of random reads).
 constexpr size_t kExtraCachedBlocks = 16;
 
@@ -84,6 +87,14 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   net::Awaitable<Status> FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
                                    std::vector<Dest>& dests, size_t replica);
   void Prefetch(uint64_t from_block);
+  // A small random read inside one block: only the 64 KiB segments covering
+  // it cross the network (see codec::CodecId::kRawSegmented). UNIMPLEMENTED
+  // means "use the whole-block path".
+  Status ReadSmall(uint64_t offset, MutableByteSpan out);
+  net::Awaitable<Status> FetchRange(proto::ChunkInfo chunk, uint32_t block, uint32_t off,
+                                    MutableByteSpan out);
+  Status UseRange(const proto::ChunkInfo& chunk, uint64_t expected, uint32_t off,
+                  const RangeReply& r, MutableByteSpan out);
 
   std::shared_ptr<ClientContext> ctx_;
   const std::string path_;
@@ -153,13 +164,15 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
       CO_RETURN_IF_ERROR(
           codec::DecodeBlock(b.header, b.stored, MutableByteSpan(dests[i].direct, expected))
               .WithContext(where));
-    } else if (b.header.codec == codec::CodecId::kRaw) {
+    } else if (b.header.codec == codec::CodecId::kRaw ||
+               b.header.codec == codec::CodecId::kRawSegmented) {
       // Raw bytes are already the data: verify in place, keep a view.
-      if (checksum::Xxh3(b.stored.data(), b.stored.size()) != b.header.raw_xxh3) {
+      ByteSpan data = b.stored.first(b.header.raw_len);
+      if (checksum::Xxh3(data.data(), data.size()) != b.header.raw_xxh3) {
         co_return Status::ChecksumMismatch(where + ": raw checksum mismatch");
       }
       dests[i].cached->owner = reply;
-      dests[i].cached->data = b.stored;
+      dests[i].cached->data = data;
     } else {
       auto decoded = std::make_shared<Buffer>(expected);
       CO_RETURN_IF_ERROR(
@@ -248,9 +261,102 @@ void ReaderState::Prefetch(uint64_t from_block) {
   Launch(start, stop, std::move(dests), nullptr);
 }
 
+Status ReaderState::UseRange(const proto::ChunkInfo& chunk, uint64_t expected, uint32_t off,
+                             const RangeReply& r, MutableByteSpan out) {
+  const std::string where = "chunk " + std::to_string(chunk.chunk_id());
+  ByteSpan p = r.payload.span();
+  if (!r.segments) {
+    // Not segmented (compressed, or an older raw block): the whole block came.
+    ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, p, 1));
+    const auto& b = blocks[0];
+    if (b.header.raw_len != expected) return Status::Unimplemented("block length differs");
+    Buffer full(expected);
+    RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored, full.span()).WithContext(where));
+    std::memcpy(out.data(), full.data() + off, out.size());
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(codec::BlockHeader h, codec::ParseBlockHeader(p));
+  if (h.codec != codec::CodecId::kRawSegmented) {
+    return Status::Corruption(where + ": a segment reply of a block that is not segmented");
+  }
+  if (h.raw_len != expected) return Status::Unimplemented("block length differs");
+  const uint32_t s0 = off / codec::kSegmentSize;
+  const uint32_t s1 = static_cast<uint32_t>((off + out.size() + codec::kSegmentSize - 1) /
+                                            codec::kSegmentSize);
+  const uint64_t b0 = uint64_t(s0) * codec::kSegmentSize;
+  const uint64_t b1 = std::min<uint64_t>(h.raw_len, uint64_t(s1) * codec::kSegmentSize);
+  const size_t sums = 8ull * (s1 - s0);
+  if (r.first_segment != s0 || p.size() != codec::kBlockHeaderSize + (b1 - b0) + sums) {
+    return Status::Corruption(where + ": segment reply of " + std::to_string(p.size()) +
+                              " bytes does not match the range asked for");
+  }
+  ByteSpan bytes = p.subspan(codec::kBlockHeaderSize, b1 - b0);
+  RETURN_IF_ERROR(codec::VerifySegments(s0, bytes, p.subspan(codec::kBlockHeaderSize + (b1 - b0)))
+                      .WithContext(where));
+  std::memcpy(out.data(), bytes.data() + (off - b0), out.size());
+  return Status::Ok();
+}
+
+net::Awaitable<Status> ReaderState::FetchRange(proto::ChunkInfo chunk, uint32_t block,
+                                               uint32_t off, MutableByteSpan out) {
+  const uint64_t start = uint64_t(block) * kBlockSize;
+  const uint64_t expected =
+      chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+  if (off + out.size() > expected) co_return Status::Unimplemented("range past the chunk");
+  // A replica whose bytes fail their checksum is skipped, as for whole blocks.
+  const size_t base = next_replica_++;
+  Status st;
+  for (int a = 0; a < std::max(1, chunk.replicas_size()); ++a) {
+    auto r = co_await ReadRange(*ctx_, chunk, block, off, static_cast<uint32_t>(out.size()),
+                                base + a);
+    if (!r.ok()) co_return r.status().WithContext(path_);
+    st = UseRange(chunk, expected, off, *r, out);
+    if (st.ok() || (st.code() != proto::CHECKSUM_MISMATCH && st.code() != proto::CORRUPTION)) {
+      break;
+    }
+  }
+  if (!st.ok() && st.code() != proto::UNIMPLEMENTED) st = st.WithContext(path_);
+  co_return st;
+}
+
+Status ReaderState::ReadSmall(uint64_t offset, MutableByteSpan out) {
+  const uint64_t g = offset / kBlockSize;
+  uint32_t bic = 0;
+  proto::ChunkInfo chunk;
+  {
+    std::lock_guard lock(mu_);
+    if (cache_.count(g)) return Status::Unimplemented("cached");
+    const proto::ChunkInfo* c = ChunkOf(g, &bic);
+    if (c == nullptr) return Status::Unimplemented("hole");
+    chunk = *c;
+    next_sequential_ = offset + out.size();
+  }
+  const uint32_t off = static_cast<uint32_t>(offset - g * kBlockSize);
+  return asio::co_spawn(
+             ctx_->io(),
+             [self = shared_from_this(), chunk = std::move(chunk), bic, off, out]() mutable {
+               return self->FetchRange(std::move(chunk), bic, off, out);
+             },
+             asio::use_future)
+      .get();
+}
+
 Result<size_t> ReaderState::PRead(uint64_t offset, MutableByteSpan out) {
   if (offset >= size_ || out.empty()) return size_t{0};
   const uint64_t len = std::min<uint64_t>(out.size(), size_ - offset);
+  {
+    // Random small reads fetch only the segments they need.
+    bool random;
+    {
+      std::lock_guard lock(mu_);
+      random = offset != next_sequential_;
+    }
+    if (random && len <= kMaxRangeRead && offset / kBlockSize == (offset + len - 1) / kBlockSize) {
+      Status st = ReadSmall(offset, out.first(len));
+      if (st.ok()) return static_cast<size_t>(len);
+      if (st.code() != proto::UNIMPLEMENTED) return st;
+    }
+  }
   const uint64_t g0 = offset / kBlockSize;
   const uint64_t g1 = (offset + len - 1) / kBlockSize + 1;
 

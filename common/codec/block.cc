@@ -40,7 +40,13 @@ ZSTD_DCtx* ThreadDCtx() {
 }
 
 // Largest stored size a zstd block of `raw_len` bytes may claim.
-size_t MaxStoredSize(size_t raw_len) { return ZSTD_COMPRESSBOUND(raw_len); }
+size_t MaxStoredSize(size_t raw_len) {
+  return std::max<size_t>(ZSTD_COMPRESSBOUND(raw_len),
+                          raw_len + 8 * SegmentCount(static_cast<uint32_t>(raw_len)));
+}
+
+// Stored length of a kRawSegmented block.
+size_t SegmentedStoredSize(uint32_t raw_len) { return raw_len + 8ull * SegmentCount(raw_len); }
 
 // True when the sampled slices compress by at least `min_saving`.
 bool SamplesCompress(ByteSpan raw, double min_saving) {
@@ -112,6 +118,21 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       return h.encoded_size();
     }
   }
+  if (raw.size() > kSegmentSize) {
+    // Raw with segment checksums: random reads can verify 64 KiB at a time.
+    h.codec = CodecId::kRawSegmented;
+    std::memcpy(stored, raw.data(), raw.size());
+    const uint32_t n = SegmentCount(h.raw_len);
+    for (uint32_t i = 0; i < n; ++i) {
+      const size_t off = size_t(i) * kSegmentSize;
+      const size_t len = std::min<size_t>(kSegmentSize, raw.size() - off);
+      PutU64(stored + raw.size() + 8 * i, checksum::Xxh3(raw.data() + off, len));
+    }
+    h.stored_len = static_cast<uint32_t>(SegmentedStoredSize(h.raw_len));
+    h.stored_xxh3 = checksum::Xxh3(stored, h.stored_len);
+    WriteHeader(h, out.data());
+    return h.encoded_size();
+  }
   // Raw: the stored bytes are the raw bytes, so one hash serves both.
   h.codec = CodecId::kRaw;
   h.stored_len = h.raw_len;
@@ -135,7 +156,8 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
   BlockHeader h;
   const uint8_t codec = p[4];
   if (codec != static_cast<uint8_t>(CodecId::kRaw) &&
-      codec != static_cast<uint8_t>(CodecId::kZstd)) {
+      codec != static_cast<uint8_t>(CodecId::kZstd) &&
+      codec != static_cast<uint8_t>(CodecId::kRawSegmented)) {
     return Status::Corruption("unknown block codec " + std::to_string(codec));
   }
   h.codec = static_cast<CodecId>(codec);
@@ -151,6 +173,11 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
     return Status::Corruption("raw block stored_len " + std::to_string(h.stored_len) +
                               " != raw_len " + std::to_string(h.raw_len));
   }
+  if (h.codec == CodecId::kRawSegmented && h.stored_len != SegmentedStoredSize(h.raw_len)) {
+    return Status::Corruption("segmented block stored_len " + std::to_string(h.stored_len) +
+                              " != " + std::to_string(SegmentedStoredSize(h.raw_len)) +
+                              " for raw_len " + std::to_string(h.raw_len));
+  }
   if (h.codec == CodecId::kZstd && (h.stored_len == 0 || h.stored_len > MaxStoredSize(h.raw_len))) {
     return Status::Corruption("zstd block stored_len " + std::to_string(h.stored_len) +
                               " out of bounds for raw_len " + std::to_string(h.raw_len));
@@ -165,6 +192,24 @@ Status VerifyStored(const BlockHeader& header, ByteSpan stored) {
   }
   if (checksum::Xxh3(stored.data(), stored.size()) != header.stored_xxh3) {
     return Status::ChecksumMismatch("stored bytes do not match the block's stored_xxh3");
+  }
+  return Status::Ok();
+}
+
+Status VerifySegments(uint32_t first, ByteSpan bytes, ByteSpan sums) {
+  const size_t n = sums.size() / 8;
+  if (sums.size() % 8 != 0 || n == 0 || bytes.size() > n * size_t(kSegmentSize) ||
+      bytes.size() <= (n - 1) * size_t(kSegmentSize)) {
+    return Status::Corruption(std::to_string(bytes.size()) + " bytes do not make " +
+                              std::to_string(n) + " segments");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const size_t off = i * kSegmentSize;
+    const size_t len = std::min<size_t>(kSegmentSize, bytes.size() - off);
+    if (checksum::Xxh3(bytes.data() + off, len) != GetU64(sums.data() + 8 * i)) {
+      return Status::ChecksumMismatch("segment " + std::to_string(first + i) +
+                                      " does not match its checksum");
+    }
   }
   return Status::Ok();
 }
@@ -185,6 +230,12 @@ Status DecodeBlock(const BlockHeader& header, ByteSpan stored, MutableByteSpan o
         return Status::Corruption("raw block stored_len != raw_len");
       }
       if (!out.empty()) std::memcpy(out.data(), stored.data(), stored.size());
+      break;
+    case CodecId::kRawSegmented:
+      if (header.stored_len != SegmentedStoredSize(header.raw_len)) {
+        return Status::Corruption("segmented block stored_len does not match raw_len");
+      }
+      if (!out.empty()) std::memcpy(out.data(), stored.data(), header.raw_len);
       break;
     case CodecId::kZstd: {
       ZSTD_DCtx* dctx = ThreadDCtx();

@@ -23,7 +23,17 @@ namespace granary::codec {
 enum class CodecId : uint8_t {
   kRaw = 0,   // stored bytes == raw bytes
   kZstd = 1,  // one zstd frame of the raw bytes
+  // The raw bytes, then the XXH3-64 (u64 LE) of each kSegmentSize segment of
+  // them: a small random read fetches and verifies only the segments it
+  // needs instead of the whole block. Used for raw blocks longer than one
+  // segment.
+  kRawSegmented = 2,
 };
+
+inline constexpr uint32_t kSegmentSize = 64u << 10;
+inline constexpr uint32_t SegmentCount(uint32_t raw_len) {
+  return (raw_len + kSegmentSize - 1) / kSegmentSize;
+}
 
 inline constexpr uint32_t kBlockMagic = 0x4B4C4247;  // bytes "GBLK"
 inline constexpr uint8_t kBlockFormatVersion = 1;
@@ -67,6 +77,11 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes);
 
 // Checks XXH3 of the stored bytes against the header (CHECKSUM_MISMATCH).
 Status VerifyStored(const BlockHeader& header, ByteSpan stored);
+
+// Checks segments [first, first + n) of a kRawSegmented block: `bytes` holds
+// them back to back (the last may be short: the block's end), `sums` their n
+// checksums from the block's table. CHECKSUM_MISMATCH names the segment.
+Status VerifySegments(uint32_t first, ByteSpan bytes, ByteSpan sums);
 
 // Decodes stored bytes into `out` (exactly header.raw_len bytes) and checks
 // raw_xxh3. Errors: CORRUPTION for an undecodable block, CHECKSUM_MISMATCH.

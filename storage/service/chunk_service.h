@@ -73,6 +73,8 @@ class ChunkService {
                               proto::ChunkReadResponse* resp);
   net::Awaitable<Status> Stat(net::CallContext& ctx, const proto::ChunkStatRequest& req,
                               proto::ChunkStatResponse* resp);
+  Result<std::shared_ptr<const Buffer>> ReadSegments(const store::BlockRange& range, uint32_t off,
+                                                     uint32_t len);
   net::Awaitable<Status> Delete(net::CallContext& ctx, const proto::ChunkDeleteRequest& req,
                                 proto::ChunkDeleteResponse* resp);
   net::Awaitable<Status> List(net::CallContext& ctx, const proto::ChunkListRequest& req,

@@ -65,7 +65,15 @@ TEST(BlockCodec, RoundTripEmpty) { ExpectRoundTrip({}, CodecId::kRaw); }
 TEST(BlockCodec, RoundTripOneByte) { ExpectRoundTrip({0x42}, CodecId::kRaw); }
 TEST(BlockCodec, RoundTripText) { ExpectRoundTrip(TextBytes(1 << 20), CodecId::kZstd); }
 TEST(BlockCodec, RoundTripSmallText) { ExpectRoundTrip(TextBytes(3000), CodecId::kZstd); }
-TEST(BlockCodec, RoundTripRandomIsRaw) { ExpectRoundTrip(RandomBytes(1 << 20, 1), CodecId::kRaw); }
+TEST(BlockCodec, RoundTripRandomIsRawSegmented) {
+  ExpectRoundTrip(RandomBytes(1 << 20, 1), CodecId::kRawSegmented);
+}
+TEST(BlockCodec, RoundTripOneSegmentIsPlainRaw) {
+  ExpectRoundTrip(RandomBytes(kSegmentSize, 11), CodecId::kRaw);
+}
+TEST(BlockCodec, RoundTripSegmentPlusOne) {
+  ExpectRoundTrip(RandomBytes(kSegmentSize + 1, 12), CodecId::kRawSegmented);
+}
 TEST(BlockCodec, RoundTripZeros) {
   std::vector<uint8_t> zeros(1 << 20, 0);
   ExpectRoundTrip(zeros, CodecId::kZstd);
@@ -73,7 +81,7 @@ TEST(BlockCodec, RoundTripZeros) {
 }
 TEST(BlockCodec, RoundTripMaxSize) { ExpectRoundTrip(TextBytes(kMaxBlockSize), CodecId::kZstd); }
 TEST(BlockCodec, RoundTripMaxSizeRandom) {
-  ExpectRoundTrip(RandomBytes(kMaxBlockSize, 9), CodecId::kRaw);
+  ExpectRoundTrip(RandomBytes(kMaxBlockSize, 9), CodecId::kRawSegmented);
 }
 
 TEST(BlockCodec, RejectsOversizedInput) {
@@ -94,8 +102,42 @@ TEST(BlockCodec, SamplingSkipsIncompressibleBlock) {
   std::vector<uint8_t> raw = RandomBytes(1 << 20, 2);
   std::vector<uint8_t> enc = Encode(raw);
   ASSERT_TRUE(ParseBlockHeader(enc).ok());
-  EXPECT_EQ(ParseBlockHeader(enc)->codec, CodecId::kRaw);
-  EXPECT_EQ(enc.size(), raw.size() + kBlockHeaderSize);
+  EXPECT_EQ(ParseBlockHeader(enc)->codec, CodecId::kRawSegmented);
+  // The raw bytes plus one 8-byte checksum per 64 KiB segment.
+  EXPECT_EQ(enc.size(), raw.size() + kBlockHeaderSize + 8 * SegmentCount(raw.size()));
+}
+
+TEST(BlockCodec, SegmentsVerifyOnTheirOwn) {
+  const uint32_t len = 3 * kSegmentSize + 100;  // the last segment is short
+  std::vector<uint8_t> raw = RandomBytes(len, 13);
+  std::vector<uint8_t> enc = Encode(raw);
+  auto parsed = ParseBlockHeader(enc);
+  ASSERT_TRUE(parsed.ok());
+  BlockHeader h = *parsed;
+  ASSERT_EQ(h.codec, CodecId::kRawSegmented);
+  const uint8_t* data = enc.data() + kBlockHeaderSize;
+  const uint8_t* sums = data + len;
+  // Segments 1..3 (the short one last) verify against their table entries.
+  EXPECT_TRUE(VerifySegments(1, ByteSpan(data + kSegmentSize, len - kSegmentSize),
+                           ByteSpan(sums + 8, 24)).ok());
+  EXPECT_TRUE(VerifySegments(0, ByteSpan(data, kSegmentSize), ByteSpan(sums, 8)).ok());
+  // A flipped byte in segment 2 is caught and named.
+  std::vector<uint8_t> bad(data + 2 * kSegmentSize, data + 3 * kSegmentSize);
+  bad[77] ^= 1;
+  Status st = VerifySegments(2, ByteSpan(bad.data(), bad.size()), ByteSpan(sums + 16, 8));
+  EXPECT_EQ(st.code(), proto::CHECKSUM_MISMATCH);
+  EXPECT_NE(st.message().find("segment 2"), std::string::npos);
+  // Lengths that do not make the given number of segments are refused.
+  EXPECT_EQ(VerifySegments(0, ByteSpan(data, kSegmentSize + 1), ByteSpan(sums, 8)).code(),
+            proto::CORRUPTION);
+  EXPECT_EQ(VerifySegments(0, ByteSpan(data, kSegmentSize), ByteSpan(sums, 16)).code(),
+            proto::CORRUPTION);
+}
+
+TEST(BlockCodec, SegmentedHeaderWithWrongStoredLengthIsCorrupt) {
+  std::vector<uint8_t> enc = Encode(RandomBytes(1 << 20, 14));
+  enc[12] ^= 0x08;  // stored_len
+  EXPECT_EQ(ParseBlockHeader(enc).status().code(), proto::CORRUPTION);
 }
 
 TEST(BlockCodec, MinSavingKeepsRawWhenGainIsSmall) {
