@@ -3,6 +3,7 @@
 // The server sends stored (possibly compressed) blocks with their headers and
 // never decodes: the client decodes and checks raw_xxh3 end to end, so the
 // network carries fewer bytes and the server spends no CPU on codecs.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,7 +45,13 @@ Result<std::shared_ptr<const Buffer>> ChunkService::ReadSegments(const store::Bl
   uint8_t hdr[codec::kBlockHeaderSize];
   RETURN_IF_ERROR(PreadAll(fd, hdr, sizeof hdr, r.offset));
   ASSIGN_OR_RETURN(codec::BlockHeader h, codec::ParseBlockHeader(ByteSpan(hdr, sizeof hdr)));
-  if (h.codec != codec::CodecId::kRawSegmented) return std::shared_ptr<const Buffer>();
+  if (h.codec != codec::CodecId::kRawSegmented) {
+    // Sent whole with sendfile after all: start reading it now, on this
+    // disk thread (LocateBlocks left it out for the range).
+    (void)::posix_fadvise(fd, static_cast<off_t>(r.offset), static_cast<off_t>(r.length),
+                          POSIX_FADV_WILLNEED);
+    return std::shared_ptr<const Buffer>();
+  }
   if (h.encoded_size() != r.length) {
     return Status::Corruption("block header disagrees with the block table");
   }
@@ -76,7 +83,7 @@ net::Awaitable<Status> ChunkService::Read(net::CallContext& ctx, const proto::Ch
   // headers are read here, to check them against the block table.
   Result<store::BlockRange> r = co_await RunBlocking(disk_, [&] {
     return store_.LocateBlocks(key, req.first_block(), req.block_count(), options_.max_read_blocks,
-                               options_.max_read_bytes);
+                               options_.max_read_bytes, /*prefetch=*/req.range_length() == 0);
   });
   if (!r.ok()) {
     if (r.status().code() != proto::CHUNK_NOT_FOUND &&

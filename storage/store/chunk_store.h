@@ -127,9 +127,12 @@ class ChunkStore {
 
   // Like ReadBlocks, but returns where the blocks are instead of reading
   // them, so they can be sent from the page cache. Each block's header is
-  // still read (32 bytes) and checked against the block table.
+  // still read (32 bytes) and checked against the block table. With
+  // `prefetch` the range is hinted into the page cache (POSIX_FADV_WILLNEED)
+  // for a sendfile that follows; a caller reading a few segments of it
+  // passes false, or the hint would read the whole block from disk.
   Result<BlockRange> LocateBlocks(const ChunkKey& key, uint32_t first_block, uint32_t block_count,
-                                  uint32_t max_blocks, uint64_t max_bytes);
+                                  uint32_t max_blocks, uint64_t max_bytes, bool prefetch = true);
 
   Result<ChunkMeta> Stat(const ChunkKey& key) const;
   // Every committed version, ordered by (chunk id, version).

@@ -56,7 +56,7 @@ void ChunkStore::Quarantine(const ChunkKey& key, const std::string& path, const 
 
 Result<BlockRange> ChunkStore::LocateBlocks(const ChunkKey& key, uint32_t first_block,
                                             uint32_t block_count, uint32_t max_blocks,
-                                            uint64_t max_bytes) {
+                                            uint64_t max_bytes, bool prefetch) {
   IndexEntry e;
   if (!Lookup(key, &e)) return Status::ChunkNotFound(key.ToString() + " not found");
   BlockRange out;
@@ -103,9 +103,11 @@ Result<BlockRange> ChunkStore::LocateBlocks(const ChunkKey& key, uint32_t first_
   out.offset = start;
   // Callers send the range with sendfile from an I/O thread: start reading it
   // into the page cache now, on this (disk) thread. Advisory.
-  (void)::posix_fadvise(file.fd.get(), static_cast<off_t>(start),
-                        static_cast<off_t>(blocks[first_block + n - 1].end() - start),
-                        POSIX_FADV_WILLNEED);
+  if (prefetch) {
+    (void)::posix_fadvise(file.fd.get(), static_cast<off_t>(start),
+                          static_cast<off_t>(blocks[first_block + n - 1].end() - start),
+                          POSIX_FADV_WILLNEED);
+  }
   out.length = blocks[first_block + n - 1].end() - start;
   out.block_count = n;
   return out;
