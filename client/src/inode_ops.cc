@@ -73,8 +73,9 @@ Result<FileInfo> SymlinkAt(ClientContext& ctx, uint64_t parent, std::string_view
   return ToFileInfo(r->inode());
 }
 
-Result<FileInfo> CreateAt(ClientContext& ctx, uint64_t parent, std::string_view name,
-                          uint32_t mode, Credentials cred, bool exclusive, Durability d) {
+proto::CreateRequest MakeCreateRequest(ClientContext& ctx, uint64_t parent, std::string_view name,
+                                       uint32_t mode, Credentials cred, bool exclusive,
+                                       Durability d) {
   proto::CreateRequest req;
   req.set_parent(parent);
   req.set_name(std::string(name));
@@ -82,10 +83,14 @@ Result<FileInfo> CreateAt(ClientContext& ctx, uint64_t parent, std::string_view 
   req.set_uid(cred.uid);
   req.set_gid(cred.gid);
   req.set_exclusive(exclusive);
-  req.set_truncate(false);
-  req.set_open_for_write(false);
   req.set_client_id(ctx.options().client_id);
   req.set_lazy_sync(Lazy(d));
+  return req;
+}
+
+Result<FileInfo> CreateAt(ClientContext& ctx, uint64_t parent, std::string_view name,
+                          uint32_t mode, Credentials cred, bool exclusive, Durability d) {
+  proto::CreateRequest req = MakeCreateRequest(ctx, parent, name, mode, cred, exclusive, d);
   auto r = Call<proto::CreateResponse>(ctx, proto::META_CREATE, req);
   if (!r.ok()) return r.status().WithContext("create " + Entry(parent, name));
   return ToFileInfo(r->inode());

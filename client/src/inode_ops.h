@@ -17,6 +17,10 @@ Result<FileInfo> MkdirAt(ClientContext& ctx, uint64_t parent, std::string_view n
                          uint32_t mode, Credentials cred, Durability d);
 Result<FileInfo> SymlinkAt(ClientContext& ctx, uint64_t parent, std::string_view name,
                            std::string_view target, Credentials cred, Durability d);
+// The create request of `name` in `parent` (CreateAt, CreateOpenFile).
+proto::CreateRequest MakeCreateRequest(ClientContext& ctx, uint64_t parent, std::string_view name,
+                                       uint32_t mode, Credentials cred, bool exclusive,
+                                       Durability d);
 Result<FileInfo> CreateAt(ClientContext& ctx, uint64_t parent, std::string_view name,
                           uint32_t mode, Credentials cred, bool exclusive, Durability d);
 Result<RemoveResult> UnlinkAt(ClientContext& ctx, uint64_t parent, std::string_view name,

@@ -36,6 +36,7 @@
 #include "client/src/chunk_io.h"
 #include "client/src/convert.h"
 #include "client/src/file_reader.h"
+#include "client/src/inode_ops.h"
 #include "common/codec/block.h"
 
 namespace granary::client {
@@ -674,17 +675,9 @@ Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> 
                                                  uint64_t parent, std::string_view name,
                                                  uint32_t mode, Credentials cred, bool exclusive,
                                                  bool truncate, Durability d) {
-  proto::CreateRequest req;
-  req.set_parent(parent);
-  req.set_name(std::string(name));
-  req.set_mode(mode & 07777);
-  req.set_uid(cred.uid);
-  req.set_gid(cred.gid);
-  req.set_exclusive(exclusive);
+  proto::CreateRequest req = MakeCreateRequest(*ctx, parent, name, mode, cred, exclusive, d);
   req.set_truncate(truncate);
   req.set_open_for_write(true);
-  req.set_client_id(ctx->options().client_id);
-  req.set_lazy_sync(d == Durability::kLazy);
   auto r = ctx->RunSync(ctx->Meta<proto::CreateResponse>(proto::META_CREATE, req));
   if (!r.ok()) {
     return r.status().WithContext("create '" + std::string(name) + "' in folder " +

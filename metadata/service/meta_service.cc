@@ -60,26 +60,19 @@ void MetaService::Add(net::RpcServer& server, proto::Method method,
   server.Add<Req, Resp>(
       method, [this, op, method](net::CallContext& ctx, const Req& req,
                                  Resp* resp) -> net::Awaitable<Status> {
-        if (options_.inline_fast_ops && RunsInline(method, req)) {
-          Status st;
+        // The operation; an exception becomes an INTERNAL error.
+        auto apply = [this, op, method, &req, resp]() -> Status {
           try {
-            st = op(state_, req, resp);
+            return op(state_, req, resp);
           } catch (const std::exception& e) {
             LOG_ERROR("{} failed with an exception: {}", proto::Method_Name(method), e.what());
-            st = Status::Internal(std::string("metadata operation failed: ") + e.what());
-          }
-          co_return st;
-        }
-        // Hop to the worker pool for the blocking part; co_spawn with
-        // use_awaitable resumes this coroutine on the I/O executor afterwards.
-        auto run = [this, op, method, &req, resp]() -> net::Awaitable<Status> {
-          try {
-            co_return op(state_, req, resp);
-          } catch (const std::exception& e) {
-            LOG_ERROR("{} failed with an exception: {}", proto::Method_Name(method), e.what());
-            co_return Status::Internal(std::string("metadata operation failed: ") + e.what());
+            return Status::Internal(std::string("metadata operation failed: ") + e.what());
           }
         };
+        if (options_.inline_fast_ops && RunsInline(method, req)) co_return apply();
+        // Hop to the worker pool for the blocking part; co_spawn with
+        // use_awaitable resumes this coroutine on the I/O executor afterwards.
+        auto run = [&apply]() -> net::Awaitable<Status> { co_return apply(); };
         Status st = co_await asio::co_spawn(pool_.get_executor(), std::move(run),
                                             asio::use_awaitable);
         if (!st.ok() && st.code() == proto::INTERNAL) {
