@@ -11,7 +11,9 @@
 namespace granary::fuse {
 
 GranaryFs::GranaryFs(std::unique_ptr<Client> client, MountOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      new_dirs_(std::chrono::duration<double>(options_.negative_timeout)) {}
 
 GranaryFs::~GranaryFs() {
   {

@@ -23,6 +23,7 @@
 
 #include "fuse/inode_table.h"
 #include "fuse/mount_options.h"
+#include "fuse/new_dirs.h"
 #include "granary/client.h"
 
 namespace granary::fuse {
@@ -38,6 +39,7 @@ class GranaryFs {
   Client& client() { return *client_; }
   const MountOptions& options() const { return options_; }
   InodeTable& inodes() { return inodes_; }
+  NewDirs& new_dirs() { return new_dirs_; }
 
   // Starts renewing write leases and open-but-unlinked files every few
   // seconds, so an idle open file keeps both.
@@ -71,6 +73,7 @@ class GranaryFs {
   std::unique_ptr<Client> client_;
   MountOptions options_;
   InodeTable inodes_;
+  NewDirs new_dirs_;
   std::mutex attr_mu_;
   std::unordered_map<uint64_t, CachedAttr> attrs_;
   std::mutex keepalive_mu_;

@@ -50,7 +50,9 @@ void MarkOrphan(GranaryFs& fs, uint64_t orphan) {
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   GranaryFs& fs = Fs(req);
-  auto info = fs.client().Lookup(parent, name);
+  auto info = fs.new_dirs().KnownAbsent(parent, name)
+                  ? Result<FileInfo>(Status::NotFound(name))
+                  : fs.client().Lookup(parent, name);
   if (!info.ok()) {
     if (info.status().code() == proto::NOT_FOUND && fs.options().negative_timeout > 0) {
       // A negative entry: the kernel remembers the miss for a while.
@@ -126,6 +128,8 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   auto info = fs.client().MkdirAt(parent, name, mode & ~fuse_req_ctx(req)->umask, Caller(req),
                                   kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
+  fs.new_dirs().Added(parent, name);
+  fs.new_dirs().Created(info->inode);
   ReplyEntry(req, *info);
 }
 
@@ -137,6 +141,7 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
   auto info = fs.client().CreateAt(parent, name, mode & 07777, Caller(req), /*exclusive=*/true,
                                    kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
+  fs.new_dirs().Added(parent, name);
   ReplyEntry(req, *info);
 }
 
@@ -144,6 +149,7 @@ void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char
   GranaryFs& fs = Fs(req);
   auto info = fs.client().SymlinkAt(parent, name, target, Caller(req), kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
+  fs.new_dirs().Added(parent, name);
   ReplyEntry(req, *info);
 }
 
@@ -164,12 +170,15 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   const bool keep = RemovesOpenFile(fs, parent, name);
   auto r = fs.client().UnlinkAt(parent, name, keep, kMountDurability);
   if (!r.ok()) return ReplyStatus(req, r.status());
+  fs.new_dirs().Removed(parent, name);
   MarkOrphan(fs, r->orphan_inode);
   fuse_reply_err(req, 0);
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Status st = Fs(req).client().RmdirAt(parent, name, kMountDurability);
+  GranaryFs& fs = Fs(req);
+  Status st = fs.client().RmdirAt(parent, name, kMountDurability);
+  if (st.ok()) fs.new_dirs().Removed(parent, name);
   ReplyStatus(req, st);
 }
 
@@ -186,6 +195,10 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   const bool keep = mode == RenameMode::kReplace && RemovesOpenFile(fs, newparent, newname);
   auto r = fs.client().RenameAt(parent, name, newparent, newname, mode, keep, kMountDurability);
   if (!r.ok()) return ReplyStatus(req, r.status());
+  if (mode != RenameMode::kExchange) {
+    fs.new_dirs().Removed(parent, name);
+    fs.new_dirs().Added(newparent, newname);
+  }
   MarkOrphan(fs, r->orphan_inode);
   fuse_reply_err(req, 0);
 }

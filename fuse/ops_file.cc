@@ -139,6 +139,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
     auto f = fs.client().CreateOpenAt(parent, name, perm, Caller(req), excl,
                                       (fi->flags & O_TRUNC) != 0, kMountDurability);
     if (f.ok()) {
+      fs.new_dirs().Added(parent, name);
       FileInfo info = (*f)->info();
       fi->flags &= ~O_TRUNC;  // done
       return Open(req, info.inode, fi, &info, std::move(*f));
@@ -149,6 +150,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   }
   auto info = fs.client().CreateAt(parent, name, perm, Caller(req), excl, kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
+  fs.new_dirs().Added(parent, name);
   if (info->type != FileType::kFile) return (void)fuse_reply_err(req, EISDIR);
   Open(req, info->inode, fi, &*info);
 }
