@@ -54,68 +54,78 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
   co_return Status::Ok();
 }
 
-net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
-                                          uint32_t first_block, uint32_t count,
-                                          size_t preferred) {
+namespace {
+
+// Sends one CHUNK_READ to the replicas in turn, starting at `preferred`, until
+// one answers with the number of blocks asked for. The error names every
+// replica tried and `what` was asked.
+net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                        const proto::ChunkReadRequest& req, size_t preferred,
+                                        const std::string& what, proto::ChunkReadResponse* resp,
+                                        Buffer* payload) {
   const int n = chunk.replicas_size();
   if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
+  std::string errors;
+  for (int attempt = 0; attempt < n; ++attempt) {
+    const auto& replica = chunk.replicas((preferred + attempt) % n);
+    auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
+        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, payload);
+    if (!errors.empty()) errors += "; ";
+    if (!r.ok()) {
+      errors += replica.address() + ": " + r.status().ToString();
+      continue;
+    }
+    if (r->block_count() != req.block_count()) {
+      errors += replica.address() + ": returned " + std::to_string(r->block_count()) +
+                " blocks, asked for " + std::to_string(req.block_count());
+      continue;
+    }
+    *resp = std::move(*r);
+    co_return Status::Ok();
+  }
+  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve " + what +
+                                " (" + errors + ")");
+}
+
+proto::ChunkReadRequest ReadRequest(const proto::ChunkInfo& chunk, uint32_t first_block,
+                                    uint32_t count) {
   proto::ChunkReadRequest req;
   req.set_chunk_id(chunk.chunk_id());
   req.set_version(chunk.version());
   req.set_first_block(first_block);
   req.set_block_count(count);
-  std::string errors;
-  for (int attempt = 0; attempt < n; ++attempt) {
-    const auto& replica = chunk.replicas((preferred + attempt) % n);
-    Buffer payload;
-    auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
-        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, &payload);
-    if (r.ok()) {
-      if (r->block_count() != count) {
-        errors += "; " + replica.address() + ": returned " + std::to_string(r->block_count()) +
-                  " blocks, asked for " + std::to_string(count);
-        continue;
-      }
-      co_return payload;
-    }
-    if (!errors.empty()) errors += "; ";
-    errors += replica.address() + ": " + r.status().ToString();
-  }
-  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve blocks " +
-                                std::to_string(first_block) + "+" + std::to_string(count) + " (" +
-                                errors + ")");
+  return req;
+}
+
+}  // namespace
+
+net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                          uint32_t first_block, uint32_t count,
+                                          size_t preferred) {
+  proto::ChunkReadResponse resp;
+  Buffer payload;
+  CO_RETURN_IF_ERROR(co_await ReadFromReplicas(
+      ctx, chunk, ReadRequest(chunk, first_block, count), preferred,
+      "blocks " + std::to_string(first_block) + "+" + std::to_string(count), &resp, &payload));
+  co_return payload;
 }
 
 net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                              uint32_t block, uint32_t offset, uint32_t length,
                                              size_t preferred) {
-  const int n = chunk.replicas_size();
-  if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
-  proto::ChunkReadRequest req;
-  req.set_chunk_id(chunk.chunk_id());
-  req.set_version(chunk.version());
-  req.set_first_block(block);
-  req.set_block_count(1);
+  proto::ChunkReadRequest req = ReadRequest(chunk, block, 1);
   req.set_range_offset(offset);
   req.set_range_length(length);
-  std::string errors;
-  for (int attempt = 0; attempt < n; ++attempt) {
-    const auto& replica = chunk.replicas((preferred + attempt) % n);
-    RangeReply out;
-    auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
-        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, &out.payload);
-    if (r.ok() && r->block_count() == 1) {
-      out.segments = r->segments();
-      out.first_segment = r->first_segment();
-      co_return out;
-    }
-    if (!errors.empty()) errors += "; ";
-    errors += replica.address() + ": " +
-              (r.ok() ? std::string("returned no block") : r.status().ToString());
-  }
-  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve block " +
-                                std::to_string(block) + " bytes " + std::to_string(offset) + "+" +
-                                std::to_string(length) + " (" + errors + ")");
+  proto::ChunkReadResponse resp;
+  RangeReply out;
+  CO_RETURN_IF_ERROR(co_await ReadFromReplicas(
+      ctx, chunk, req, preferred,
+      "block " + std::to_string(block) + " bytes " + std::to_string(offset) + "+" +
+          std::to_string(length),
+      &resp, &out.payload));
+  out.segments = resp.segments();
+  out.first_segment = resp.first_segment();
+  co_return out;
 }
 
 Result<std::vector<EncodedBlockRef>> SplitBlocks(const proto::ChunkInfo& chunk, ByteSpan reply,

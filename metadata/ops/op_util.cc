@@ -272,4 +272,44 @@ Result<InodeRecord> LoadParentDir(KvStore& kv, uint64_t parent) {
   return std::move(*rec);
 }
 
+Result<proto::Inode> AddNewEntry(
+    MetaState& s, std::string_view op, uint64_t parent, const std::string& name, bool lazy_sync,
+    const std::function<proto::Inode(uint64_t id, const proto::Inode& parent)>& make) {
+  uint64_t id = 0;  // reserved once; kept across retries
+  proto::Inode created;
+  Status st = RunTxn(s, op, [&]() -> Status {
+    ASSIGN_OR_RETURN(InodeRecord dir, LoadParentDir(s.kv(), parent));
+    ASSIGN_OR_RETURN(std::optional<DentryRecord> existing, LoadDentry(s.kv(), parent, name));
+    if (existing) {
+      return Status::AlreadyExists(
+          fmt::format("'{}' already exists in directory {}", name, parent));
+    }
+    if (id == 0) {
+      ASSIGN_OR_RETURN(id, s.inode_ids().Next());
+    }
+    created = make(id, dir.inode);
+    KvTxn txn;
+    txn.ExpectPresent(InodeKey(parent));
+    txn.ExpectAbsent(DentryKey(parent, name));
+    txn.Put(DentryKey(parent, name), EncodeDentry({id, created.type()}));
+    txn.Put(InodeKey(id), SerializeInode(created));
+    return s.kv().Commit(txn, s.CommitMode(lazy_sync));
+  });
+  if (!st.ok()) return st;
+  ++s.inode_count;
+  s.dir_times().Touch(parent, created.mtime());
+  return created;
+}
+
+Status Reparent(MetaState& s, KvTxn& txn, uint64_t id, uint64_t new_parent) {
+  ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(s.kv(), id));
+  txn.ExpectValue(InodeKey(id), rec ? std::optional(rec->raw) : std::nullopt);
+  if (!rec) return Status::Ok();
+  proto::Inode updated = rec->inode;
+  updated.set_parent(new_parent);
+  *updated.mutable_ctime() = s.clock().WallTimespec();
+  txn.Put(InodeKey(id), SerializeInode(updated));
+  return Status::Ok();
+}
+
 }  // namespace granary::metadata

@@ -4,6 +4,7 @@
 // operation needs.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,20 @@ Status CheckNotInSubtree(KvStore& kv, KvTxn& txn, uint64_t moved_dir, uint64_t s
 // Rename with `exchange` set (rename.cc hands it over): swaps two entries.
 Status RenameExchange(MetaState& s, const proto::RenameRequest& req,
                       proto::RenameResponse* resp);
+
+// Adds entry `name` to folder `parent` for a brand-new inode built by
+// `make(id, parent_inode)` (mkdir, symlink): one transaction, parent present
+// and name absent -> put dentry + inode, retried on conflicts with the id
+// reserved once. Then counts the inode and touches the parent's times.
+// ALREADY_EXISTS when the name is taken. `op` names the operation in errors.
+Result<proto::Inode> AddNewEntry(
+    MetaState& s, std::string_view op, uint64_t parent, const std::string& name, bool lazy_sync,
+    const std::function<proto::Inode(uint64_t id, const proto::Inode& parent)>& make);
+
+// Adds to `txn` the move of inode `id` under `new_parent` (its parent field
+// and ctime), pinning the record read; a missing inode (a dangling entry) is
+// pinned as absent and left alone. For rename and rename-exchange.
+Status Reparent(MetaState& s, KvTxn& txn, uint64_t id, uint64_t new_parent);
 
 // Loads `parent` and checks it is a folder: NOT_FOUND / NOT_DIRECTORY.
 Result<InodeRecord> LoadParentDir(KvStore& kv, uint64_t parent);

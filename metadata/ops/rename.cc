@@ -97,14 +97,7 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
       RETURN_IF_ERROR(CheckNotInSubtree(s.kv(), txn, src->dentry.inode, req.dst_parent()));
     }
     // The moved inode records its new parent.
-    ASSIGN_OR_RETURN(std::optional<InodeRecord> moved, LoadInode(s.kv(), src->dentry.inode));
-    if (moved) {
-      proto::Inode updated = moved->inode;
-      updated.set_parent(req.dst_parent());
-      *updated.mutable_ctime() = s.clock().WallTimespec();
-      txn.ExpectEquals(InodeKey(updated.id()), moved->raw);
-      txn.Put(InodeKey(updated.id()), SerializeInode(updated));
-    }
+    RETURN_IF_ERROR(Reparent(s, txn, src->dentry.inode, req.dst_parent()));
     txn.ExpectEquals(src_key, src->raw);
     txn.ExpectValue(dst_key, dst ? std::optional(dst->raw) : std::nullopt);
     txn.ExpectPresent(InodeKey(req.src_parent()));

@@ -10,21 +10,6 @@
 #include "metadata/ops/ops.h"
 
 namespace granary::metadata {
-namespace {
-
-// Points inode `id` (if it exists) at `new_parent` and stamps its ctime.
-Status Reparent(MetaState& s, KvTxn& txn, uint64_t id, uint64_t new_parent) {
-  ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(s.kv(), id));
-  txn.ExpectValue(InodeKey(id), rec ? std::optional(rec->raw) : std::nullopt);
-  if (!rec) return Status::Ok();  // a dangling entry: swapped all the same
-  proto::Inode updated = rec->inode;
-  updated.set_parent(new_parent);
-  *updated.mutable_ctime() = s.clock().WallTimespec();
-  txn.Put(InodeKey(id), SerializeInode(updated));
-  return Status::Ok();
-}
-
-}  // namespace
 
 Status RenameExchange(MetaState& s, const proto::RenameRequest& req,
                       proto::RenameResponse* resp) {
