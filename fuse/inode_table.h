@@ -29,7 +29,6 @@ struct InodeState {
   int64_t cached_mtime_sec = -1;
   uint32_t cached_mtime_nsec = 0;
   uint64_t cached_size = 0;
-  bool written = false;  // written through this mount since the last open
 };
 
 class InodeTable {

@@ -113,7 +113,7 @@ class OpenFileImpl final : public OpenFile {
   Status ReadCommitted(Lock& lock, uint64_t offset, MutableByteSpan out);
   DirtyChunk& GetDirty(Lock& lock, uint64_t index);
   Status Materialize(Lock& lock, DirtyChunk& c, uint32_t b);
-  void StartUpload(Lock& lock, uint64_t index, bool background);
+  void StartUpload(Lock& lock, uint64_t index);
   Status WaitUploads(Lock& lock);
   Status UploadChunk(uint64_t index, std::span<const std::vector<uint8_t>> blocks,
                      uint64_t length, proto::ChunkInfo* committed);
@@ -226,7 +226,6 @@ Status OpenFileImpl::Materialize(Lock& lock, DirtyChunk& c, uint32_t b) {
       v.resize(n);
       std::memcpy(v.data() + had, old.data() + had, n - had);
     }
-    (void)old;
   }
   c.present[b] = true;
   return Status::Ok();
@@ -271,7 +270,7 @@ Status OpenFileImpl::PWrite(uint64_t offset, ByteSpan data) {
     size_dirty_ = true;
     // A chunk filled to its end by this write streams out now.
     if (pos % chunk_size_ == 0 && std::all_of(c.present.begin(), c.present.end(), [](bool p) { return p; })) {
-      StartUpload(lock, ci, /*background=*/true);
+      StartUpload(lock, ci);
     }
   }
   // Backpressure: a writer faster than the chain waits for uploads to drain.
@@ -281,7 +280,7 @@ Status OpenFileImpl::PWrite(uint64_t offset, ByteSpan data) {
   for (auto& [i, c] : dirty_) idle += c->uploading ? 0 : 1;
   for (auto it = dirty_.begin(); idle > kMaxDirtyChunks && it != dirty_.end(); ++it) {
     if (!it->second->uploading) {
-      StartUpload(lock, it->first, /*background=*/true);
+      StartUpload(lock, it->first);
       --idle;
     }
   }
@@ -290,7 +289,7 @@ Status OpenFileImpl::PWrite(uint64_t offset, ByteSpan data) {
 
 // Under mu_: writes dirty chunk `index` back on a new thread. The chunk stays
 // readable (and immutable) until metad has recorded the new version.
-void OpenFileImpl::StartUpload(Lock& lock, uint64_t index, bool background) {
+void OpenFileImpl::StartUpload(Lock& lock, uint64_t index) {
   auto c = dirty_.at(index);
   c->uploading = true;
   ++uploads_;
@@ -341,7 +340,6 @@ void OpenFileImpl::StartUpload(Lock& lock, uint64_t index, bool background) {
     --uploads_;
     cv_.notify_all();
   }).detach();
-  (void)background;
 }
 
 Status OpenFileImpl::WaitUploads(Lock& lock) {
@@ -561,7 +559,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
       dirty_.clear();
     } else {
       for (auto& [i, c] : dirty_) {
-        if (!c->uploading) StartUpload(lock, i, /*background=*/false);
+        if (!c->uploading) StartUpload(lock, i);
       }
       RETURN_IF_ERROR(WaitUploads(lock));
       lock.unlock();
