@@ -50,6 +50,9 @@ Status ResizeInlineData(KvStore& kv, KvTxn& txn, uint64_t inode, uint64_t new_si
 
 Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrResponse* resp) {
   RETURN_IF_ERROR(Validate(req));
+  // An explicit mtime wins over a folder time still waiting to be written;
+  // dropped before the transaction so that a write-back racing it conflicts.
+  if (req.has_mtime()) s.dir_times().Forget(req.inode());
   proto::Inode updated;
   int64_t dropped = 0;
   Status st = RunTxn(s, "setattr", [&]() -> Status {
@@ -96,7 +99,6 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
   });
   if (!st.ok()) return st;
   s.chunk_count -= dropped;
-  if (req.has_mtime() && updated.type() == proto::INODE_DIR) s.dir_times().Forget(updated.id());
   *resp->mutable_inode() = Visible(s, std::move(updated));
   return Status::Ok();
 }

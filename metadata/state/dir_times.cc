@@ -40,6 +40,12 @@ Status DirTimes::Flush() {
   Status first_error;
   for (const auto& [dir, when] : work) {
     Status st;
+    // Held across the write: a Forget (an explicit mtime being set) either
+    // comes first, and this entry is skipped, or waits until this write is
+    // in, so the setattr's transaction conflicts with it and retries on top.
+    std::lock_guard flush_lock(mu_);
+    auto cur = pending_.find(dir);
+    if (cur == pending_.end()) continue;  // forgotten meanwhile
     ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(kv_, dir));
     if (rec && (TimeBefore(rec->inode.mtime(), when) || TimeBefore(rec->inode.ctime(), when))) {
       proto::Inode updated = rec->inode;
@@ -54,9 +60,7 @@ Status DirTimes::Flush() {
       if (first_error.ok() && st.code() != proto::STALE_VERSION) first_error = st;
       continue;  // stays pending; retried next time
     }
-    std::lock_guard lock(mu_);
-    auto it = pending_.find(dir);
-    if (it != pending_.end() && !TimeBefore(when, it->second)) pending_.erase(it);
+    if (!TimeBefore(when, cur->second)) pending_.erase(cur);
   }
   return first_error;
 }

@@ -29,8 +29,9 @@ class DirTimes {
   // Folder `dir` changed at `when`: its mtime and ctime become at least `when`.
   void Touch(uint64_t dir, const proto::Timespec& when);
 
-  // Drops the pending time of `dir`: its mtime was just set explicitly
+  // Drops the pending time of `dir`: its mtime is being set explicitly
   // (utimens, as cp -a and rsync do after filling a folder) and must win.
+  // Call before the transaction that sets it (see Flush).
   void Forget(uint64_t dir);
 
   // Applies a pending time newer than the inode's own. Any inode may be passed.
