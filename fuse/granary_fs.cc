@@ -74,28 +74,59 @@ Result<FileInfo> GranaryFs::Attr(uint64_t ino) {
   if (options_.attr_timeout > 0) {
     std::lock_guard lock(attr_mu_);
     auto it = attrs_.find(ino);
-    if (it != attrs_.end() &&
+    if (it != attrs_.end() && it->second.valid &&
         std::chrono::steady_clock::now() - it->second.at <
             std::chrono::duration<double>(options_.attr_timeout)) {
       return it->second.info;
     }
   }
+  const uint64_t epoch = AttrEpoch();
   ASSIGN_OR_RETURN(FileInfo info, client_->GetAttr(ino));
-  Remember(info);
+  Remember(info, epoch);
   return Overlay(std::move(info));
 }
 
-void GranaryFs::Remember(const FileInfo& info) {
+uint64_t GranaryFs::AttrEpoch() {
+  std::lock_guard lock(attr_mu_);
+  return attr_seq_;
+}
+
+void GranaryFs::Remember(const FileInfo& info, uint64_t epoch) {
   if (options_.attr_timeout <= 0) return;
   std::lock_guard lock(attr_mu_);
   // Bounded: a full cache starts over (entries are short-lived anyway).
   if (attrs_.size() >= 200000) attrs_.clear();
-  attrs_[info.inode] = {info, std::chrono::steady_clock::now()};
+  CachedAttr& c = attrs_[info.inode];
+  if (epoch != kChange && c.seq > epoch) return;  // changed since this read began
+  c = {info, std::chrono::steady_clock::now(), ++attr_seq_, true};
 }
 
 void GranaryFs::ForgetAttr(uint64_t ino) {
+  if (options_.attr_timeout <= 0) return;
   std::lock_guard lock(attr_mu_);
-  attrs_.erase(ino);
+  if (attrs_.size() >= 200000) attrs_.clear();
+  attrs_[ino] = {{}, std::chrono::steady_clock::now(), ++attr_seq_, false};
+}
+
+void GranaryFs::EntryAdded(uint64_t dir, const FileInfo& child) {
+  if (options_.attr_timeout <= 0) return;
+  std::lock_guard lock(attr_mu_);
+  auto it = attrs_.find(dir);
+  if (it == attrs_.end()) return;
+  CachedAttr& c = it->second;
+  c.seq = ++attr_seq_;  // a read that began before this create is older
+  if (!c.valid) return;
+  auto before = [](int64_t s1, uint32_t n1, int64_t s2, uint32_t n2) {
+    return s1 != s2 ? s1 < s2 : n1 < n2;
+  };
+  if (before(c.info.mtime_sec, c.info.mtime_nsec, child.ctime_sec, child.ctime_nsec)) {
+    c.info.mtime_sec = child.ctime_sec;
+    c.info.mtime_nsec = child.ctime_nsec;
+  }
+  if (before(c.info.ctime_sec, c.info.ctime_nsec, child.ctime_sec, child.ctime_nsec)) {
+    c.info.ctime_sec = child.ctime_sec;
+    c.info.ctime_nsec = child.ctime_nsec;
+  }
 }
 
 // ------------------------------------------------------------- shared helpers
@@ -136,9 +167,9 @@ void FillEntry(GranaryFs& fs, const FileInfo& info, fuse_entry_param* e) {
   e->entry_timeout = fs.options().entry_timeout;
 }
 
-void ReplyEntry(fuse_req_t req, const FileInfo& info) {
+void ReplyEntry(fuse_req_t req, const FileInfo& info, uint64_t epoch) {
   GranaryFs& fs = Fs(req);
-  fs.Remember(info);
+  fs.Remember(info, epoch);
   fuse_entry_param e;
   FillEntry(fs, fs.Overlay(info), &e);
   fs.inodes().AddLookup(info.inode);

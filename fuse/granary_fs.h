@@ -57,8 +57,23 @@ class GranaryFs {
   // permission check or a size; answering from here saves a round trip each
   // time. Entries live attr_timeout, the staleness the kernel's own cache is
   // allowed anyway.
-  void Remember(const FileInfo& info);
+  //
+  // Two races are closed here. A read of metad (getattr, lookup, a listing)
+  // that started before a change of the same inode finished must not put its
+  // older answer over the newer one: reads pass the AttrEpoch() they started
+  // at, and lose to any change remembered or forgotten since. And a folder's
+  // times move with every entry made or removed in it: a cached folder must
+  // not show its old mtime after a create (rsync and cp -a decide from that
+  // mtime whether to set it again).
+  static constexpr uint64_t kChange = ~uint64_t{0};
+  uint64_t AttrEpoch();
+  // `info` as of a change this mount made (kChange) or of a read that started
+  // at `epoch`.
+  void Remember(const FileInfo& info, uint64_t epoch = kChange);
   void ForgetAttr(uint64_t ino);
+  // An entry was made in folder `dir`: metad set the folder's mtime and ctime
+  // to the new inode's ctime, and so does the cache.
+  void EntryAdded(uint64_t dir, const FileInfo& child);
   // Overlays what this mount knows (buffered size) on attributes from metad.
   FileInfo Overlay(FileInfo info);
 
@@ -68,6 +83,8 @@ class GranaryFs {
   struct CachedAttr {
     FileInfo info;
     std::chrono::steady_clock::time_point at;
+    uint64_t seq = 0;    // attr_seq_ when stored
+    bool valid = false;  // false: forgotten (kept so older reads lose to it)
   };
 
   std::unique_ptr<Client> client_;
@@ -76,6 +93,7 @@ class GranaryFs {
   NewDirs new_dirs_;
   std::mutex attr_mu_;
   std::unordered_map<uint64_t, CachedAttr> attrs_;
+  uint64_t attr_seq_ = 0;
   std::mutex keepalive_mu_;
   std::condition_variable keepalive_cv_;
   bool stopping_ = false;

@@ -10,7 +10,9 @@ void ReplyStatus(fuse_req_t req, const Status& st);
 // struct stat of a Granary inode.
 struct stat ToStat(const FileInfo& info);
 // Replies to a lookup-like request with `info` and counts the kernel reference.
-void ReplyEntry(fuse_req_t req, const FileInfo& info);
+// Replies with `info` (from a change this mount made, or from a read begun at
+// `epoch`: see GranaryFs::Remember).
+void ReplyEntry(fuse_req_t req, const FileInfo& info, uint64_t epoch = GranaryFs::kChange);
 // Fills `e` for `info` (timeouts from the mount options).
 void FillEntry(GranaryFs& fs, const FileInfo& info, fuse_entry_param* e);
 // Durability of namespace changes made through the mount.

@@ -18,6 +18,7 @@ constexpr uint32_t kPageEntries = 1024;
 struct DirHandle {
   std::mutex mu;
   std::vector<DirEntryInfo> entries;  // entries[i] has offset i + 3
+  std::vector<uint64_t> epochs;       // AttrEpoch() before entries[i] was fetched
   bool complete = false;
 };
 
@@ -27,8 +28,10 @@ DirHandle* Dir(fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->fh)
 Status Ensure(GranaryFs& fs, fuse_ino_t ino, DirHandle& d, size_t index) {
   while (!d.complete && d.entries.size() <= index) {
     std::string after = d.entries.empty() ? "" : d.entries.back().name;
+    const uint64_t epoch = fs.AttrEpoch();
     ASSIGN_OR_RETURN(DirPage page, fs.client().ReadDirAt(ino, after, kPageEntries));
     for (auto& e : page.entries) d.entries.push_back(std::move(e));
+    d.epochs.resize(d.entries.size(), epoch);
     d.complete = !page.has_more;
   }
   return Status::Ok();
@@ -43,6 +46,7 @@ void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
   if (off == 0) {
     // A new pass (or rewinddir): list afresh.
     d.entries.clear();
+    d.epochs.clear();
     d.complete = false;
   }
   std::vector<char> buf(size);
@@ -69,7 +73,7 @@ void List(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       entry = &d.entries[i];
       name = entry->name;
       if (plus) {
-        fs.Remember(entry->info);
+        fs.Remember(entry->info, d.epochs[i]);
         FillEntry(fs, fs.Overlay(entry->info), &e);
       } else {
         e.attr = ToStat(entry->info);

@@ -50,6 +50,7 @@ void MarkOrphan(GranaryFs& fs, uint64_t orphan) {
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   GranaryFs& fs = Fs(req);
+  const uint64_t epoch = fs.AttrEpoch();
   auto info = fs.new_dirs().KnownAbsent(parent, name)
                   ? Result<FileInfo>(Status::NotFound(name))
                   : fs.client().Lookup(parent, name);
@@ -64,7 +65,7 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     ReplyStatus(req, info.status());
     return;
   }
-  ReplyEntry(req, *info);
+  ReplyEntry(req, *info, epoch);
 }
 
 void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
@@ -130,6 +131,7 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   if (!info.ok()) return ReplyStatus(req, info.status());
   fs.new_dirs().Added(parent, name);
   fs.new_dirs().Created(info->inode);
+  fs.EntryAdded(parent, *info);
   ReplyEntry(req, *info);
 }
 
@@ -142,6 +144,7 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
                                    kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
   fs.new_dirs().Added(parent, name);
+  fs.EntryAdded(parent, *info);
   ReplyEntry(req, *info);
 }
 
@@ -150,6 +153,7 @@ void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char
   auto info = fs.client().SymlinkAt(parent, name, target, Caller(req), kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
   fs.new_dirs().Added(parent, name);
+  fs.EntryAdded(parent, *info);
   ReplyEntry(req, *info);
 }
 
@@ -171,6 +175,7 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   auto r = fs.client().UnlinkAt(parent, name, keep, kMountDurability);
   if (!r.ok()) return ReplyStatus(req, r.status());
   fs.new_dirs().Removed(parent, name);
+  fs.ForgetAttr(parent);  // metad gave the folder a new time we do not know
   MarkOrphan(fs, r->orphan_inode);
   fuse_reply_err(req, 0);
 }
@@ -178,7 +183,10 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   GranaryFs& fs = Fs(req);
   Status st = fs.client().RmdirAt(parent, name, kMountDurability);
-  if (st.ok()) fs.new_dirs().Removed(parent, name);
+  if (st.ok()) {
+    fs.new_dirs().Removed(parent, name);
+    fs.ForgetAttr(parent);
+  }
   ReplyStatus(req, st);
 }
 
@@ -195,6 +203,8 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   const bool keep = mode == RenameMode::kReplace && RemovesOpenFile(fs, newparent, newname);
   auto r = fs.client().RenameAt(parent, name, newparent, newname, mode, keep, kMountDurability);
   if (!r.ok()) return ReplyStatus(req, r.status());
+  fs.ForgetAttr(parent);
+  fs.ForgetAttr(newparent);
   if (mode != RenameMode::kExchange) {
     fs.new_dirs().Removed(parent, name);
     fs.new_dirs().Added(newparent, newname);

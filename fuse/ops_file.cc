@@ -34,6 +34,8 @@ std::shared_ptr<OpenFile> FileOf(fuse_file_info* fi) {
 Status OpenShared(GranaryFs& fs, uint64_t ino, InodeState& s, fuse_file_info* fi) {
   const bool write = WantsWrite(fi->flags);
   const bool trunc = write && (fi->flags & O_TRUNC);
+  // A reader's attributes come from a read of metad; a writer's are its own.
+  const uint64_t epoch = write ? GranaryFs::kChange : fs.AttrEpoch();
   if (s.file && (s.writable || !write)) {
     // Close-to-open: a file nobody writes here is re-read from metad.
     if (!s.writable) RETURN_IF_ERROR(s.file->Refresh());
@@ -47,7 +49,7 @@ Status OpenShared(GranaryFs& fs, uint64_t ino, InodeState& s, fuse_file_info* fi
   // The kernel keeps its page cache of this file when the version we saw at
   // the last open is still current.
   FileInfo info = s.file->info();
-  fs.Remember(info);
+  fs.Remember(info, s.writable ? GranaryFs::kChange : epoch);
   fi->keep_cache = info.mtime_sec == s.cached_mtime_sec &&
                    info.mtime_nsec == s.cached_mtime_nsec && info.size == s.cached_size;
   s.cached_mtime_sec = info.mtime_sec;
@@ -120,6 +122,22 @@ void Open(fuse_req_t req, uint64_t ino, fuse_file_info* fi, const FileInfo* crea
   }
 }
 
+// The folder's cached times after a create. The kernel sends a create only
+// for a name it just found absent, so the file is almost always new and metad
+// stamped the folder with its ctime; an existing file (another client made it
+// meanwhile) is told apart by its shape: new files are empty with mtime equal
+// to ctime. A misjudged one shows the folder newer than it is until the cache
+// entry expires (attr_timeout), never older.
+void ParentOfCreate(GranaryFs& fs, uint64_t parent, const FileInfo& info, bool exclusive) {
+  const bool looks_new = info.size == 0 && info.mtime_sec == info.ctime_sec &&
+                         info.mtime_nsec == info.ctime_nsec;
+  if (exclusive || looks_new) {
+    fs.EntryAdded(parent, info);
+  } else {
+    fs.ForgetAttr(parent);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<OpenFile> WritableFileOf(GranaryFs& fs, fuse_ino_t ino) {
@@ -141,6 +159,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
     if (f.ok()) {
       fs.new_dirs().Added(parent, name);
       FileInfo info = (*f)->info();
+      ParentOfCreate(fs, parent, info, excl);
       fi->flags &= ~O_TRUNC;  // done
       return Open(req, info.inode, fi, &info, std::move(*f));
     }
@@ -151,6 +170,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   auto info = fs.client().CreateAt(parent, name, perm, Caller(req), excl, kMountDurability);
   if (!info.ok()) return ReplyStatus(req, info.status());
   fs.new_dirs().Added(parent, name);
+  ParentOfCreate(fs, parent, *info, excl);
   if (info->type != FileType::kFile) return (void)fuse_reply_err(req, EISDIR);
   Open(req, info->inode, fi, &*info);
 }

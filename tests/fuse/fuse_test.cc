@@ -106,6 +106,25 @@ TEST_F(FuseTest, CpDashAAndDiffOfARealTree) {
       local_ + "/a.txt' '" + local_ + "/b.txt'");
 }
 
+// A folder's mtime moves with every entry made or removed in it, also right
+// after it was set explicitly and cached (rsync and cp -a set a folder's time
+// again only when a fresh stat shows it changed).
+TEST_F(FuseTest, FolderTimesFollowEveryChange) {
+  const std::string d = "'" + dir_ + "'";
+  const std::string old = "touch -d @978307200 " + d + " && [ $(stat -c %Y " + d +
+                          ") = 978307200 ]";
+  const std::string newer = "[ $(stat -c %Y " + d + ") -gt 978307200 ]";
+  Run("mkdir -p " + d + " && " + old);
+  for (const std::string change :
+       {": > " + d + "/f", "python3 -c 'import os; os.close(os.open(\"" + dir_ +
+                               "/x\", os.O_CREAT | os.O_EXCL | os.O_WRONLY))'",
+        "mv " + d + "/f " + d + "/g", "rm " + d + "/g", "mkdir " + d + "/sub",
+        "rmdir " + d + "/sub", "ln -s target " + d + "/link"}) {
+    SCOPED_TRACE(change);
+    Run(old + " && " + change + " && " + newer);
+  }
+}
+
 TEST_F(FuseTest, RsyncTarAndDd) {
   fs::create_directories(dir_);
   Run("mkdir -p '" + local_ + "/src/a/b' && head -c 3000000 /dev/urandom > '" + local_ +
