@@ -28,7 +28,7 @@ Result<std::string> LayoutAttr(GranaryFs& fs, uint64_t ino, std::string_view nam
   ASSIGN_OR_RETURN(FileInfo info, fs.client().GetAttr(ino));
   if (name == "granary.replicas") return std::to_string(info.replicas);
   if (name == "granary.chunk_size") return std::to_string(info.chunk_size);
-  if (name == "granary.codec") return std::string("auto (raw or zstd per block)");
+  if (name == "granary.codec") return info.codec;
   if (name == "granary.inode") return std::to_string(info.inode);
   if (name == "granary.locations") {
     if (info.type != FileType::kFile) return std::string();

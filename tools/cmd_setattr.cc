@@ -1,4 +1,4 @@
-// granary setattr PATH [--replicas N] [--chunk-size BYTES]: change a layout.
+// granary setattr PATH [--replicas N] [--chunk-size BYTES] [--codec NAME]: change a layout.
 #include <cstdio>
 
 #include "tools/command.h"
@@ -10,6 +10,7 @@ struct SetattrFlags {
   std::string path;
   uint32_t replicas = 0;
   std::string chunk_size;
+  std::string codec;
 };
 
 Status RunSetattr(const GlobalOptions& global, const SetattrFlags& f) {
@@ -17,14 +18,16 @@ Status RunSetattr(const GlobalOptions& global, const SetattrFlags& f) {
   if (!f.chunk_size.empty()) {
     ASSIGN_OR_RETURN(chunk_size, ParseSize(f.chunk_size));
   }
-  if (f.replicas == 0 && chunk_size == 0) {
-    return Status::InvalidArgument("nothing to change: give --replicas and/or --chunk-size");
+  if (f.replicas == 0 && chunk_size == 0 && f.codec.empty()) {
+    return Status::InvalidArgument("nothing to change: give --replicas, --chunk-size or --codec");
   }
   ASSIGN_OR_RETURN(std::string path, NormalizePath(f.path));
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
-  ASSIGN_OR_RETURN(FileInfo info, client->SetLayout(path, f.replicas, chunk_size));
-  std::printf("%s: replicas %u, chunk size %s\n", path.c_str(), info.replicas,
-              FormatBytes(info.chunk_size).c_str());
+  ASSIGN_OR_RETURN(FileInfo info, client->SetLayout(
+                                      path, {.replicas = f.replicas, .chunk_size = chunk_size,
+                                             .codec = f.codec}));
+  std::printf("%s: replicas %u, chunk size %s, codec %s\n", path.c_str(), info.replicas,
+              FormatBytes(info.chunk_size).c_str(), info.codec.c_str());
   return Status::Ok();
 }
 
@@ -33,11 +36,14 @@ Status RunSetattr(const GlobalOptions& global, const SetattrFlags& f) {
 void RegisterSetattr(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<SetattrFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "setattr", "set replication factor or chunk size; new files in a folder inherit them");
+      "setattr", "set replication factor, chunk size or codec; new files in a folder inherit them");
   cmd->add_option("PATH", flags->path, "cluster path")->required();
   cmd->add_option("--replicas", flags->replicas, "replication factor")->check(CLI::Range(1, 16));
   cmd->add_option("--chunk-size", flags->chunk_size,
                   "chunk size, e.g. 64M (folders and empty files only)");
+  cmd->add_option("--codec", flags->codec,
+                  "block codec for data written from now on: auto (per block: safetensors "
+                  "dtypes, else sampling), raw, zstd, bf16, fp16 or fp32 (byte planes)");
   cmd->callback([&ctx, flags] {
     ctx.Select("setattr", [&ctx, flags] { return RunSetattr(ctx.global(), *flags); });
   });

@@ -38,6 +38,7 @@ Status RunStat(const GlobalOptions& global, const std::string& arg) {
       {"ctime", FormatTime(i.ctime_sec)},
       {"replicas", std::to_string(i.replicas)},
       {"chunk size", fmt::format("{} ({} bytes)", FormatBytes(i.chunk_size), i.chunk_size)},
+      {"codec", i.codec},
   };
   if (i.type == FileType::kSymlink) fields.push_back({"target", i.symlink_target});
   std::string out;

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "client/src/client_context.h"
+#include "common/codec/block.h"
 #include "client/src/convert.h"
 #include "client/src/file_reader.h"
 #include "client/src/file_writer.h"
@@ -129,13 +130,16 @@ class ClientImpl final : public Client {
                                                                   "rmdir");
   }
 
-  Result<FileInfo> SetLayout(std::string_view path, uint32_t replicas,
-                             uint64_t chunk_size) override {
-    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
+  Result<FileInfo> SetLayout(std::string_view path, const LayoutChanges& changes) override {
     proto::SetAttrRequest req;
+    if (!changes.codec.empty()) {
+      ASSIGN_OR_RETURN(codec::CodecPolicy policy, codec::ParseCodecPolicy(changes.codec));
+      req.set_codec(static_cast<uint32_t>(policy));
+    }
+    ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
     req.set_inode(inode.id());
-    if (replicas) req.set_replicas(replicas);
-    if (chunk_size) req.set_chunk_size(chunk_size);
+    if (changes.replicas) req.set_replicas(changes.replicas);
+    if (changes.chunk_size) req.set_chunk_size(changes.chunk_size);
     return SetAttr(req, path);
   }
 

@@ -1,4 +1,5 @@
 #include "client/src/convert.h"
+#include "common/codec/block.h"
 
 namespace granary::client {
 
@@ -24,6 +25,9 @@ FileInfo ToFileInfo(const proto::Inode& in) {
   f.ctime_nsec = in.ctime().nsec();
   f.replicas = in.replicas();
   f.chunk_size = in.chunk_size();
+  f.codec = in.codec_hint() <= static_cast<uint32_t>(codec::CodecPolicy::kF32)
+                ? codec::CodecPolicyName(static_cast<codec::CodecPolicy>(in.codec_hint()))
+                : "auto";
   f.symlink_target = in.symlink_target();
   return f;
 }

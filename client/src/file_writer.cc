@@ -14,6 +14,7 @@
 // completions run on pool and I/O threads. State is guarded by mu_; the
 // caller never holds mu_ across a blocking RPC (completions need it).
 #include "client/src/file_writer.h"
+#include "client/src/codec_hints.h"
 
 #include <condition_variable>
 #include <cstring>
@@ -50,8 +51,9 @@ class WriterState : public std::enable_shared_from_this<WriterState> {
         chunk_size_(inode.chunk_size()),
         lease_id_(lease_id),
         fsync_on_close_(fsync_on_close),
+        hints_(inode.codec_hint()),
         block_(kBlockSize) {
-    encode_.zstd_level = ctx_->options().zstd_level;
+    hints_.base().zstd_level = ctx_->options().zstd_level;
   }
 
   Status Write(ByteSpan data);
@@ -75,7 +77,7 @@ class WriterState : public std::enable_shared_from_this<WriterState> {
   const uint64_t chunk_size_;
   const uint64_t lease_id_;
   const bool fsync_on_close_;
-  codec::EncodeOptions encode_;
+  CodecHints hints_;  // caller's thread only
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -105,6 +107,7 @@ Status WriterState::Write(ByteSpan data) {
   dirty_ = true;
   while (!data.empty()) {
     size_t n = std::min<size_t>(kBlockSize - block_fill_, data.size());
+    hints_.Observe(size_, data.first(n));
     std::memcpy(block_.data() + block_fill_, data.data(), n);
     block_fill_ += n;
     size_ += n;
@@ -127,6 +130,11 @@ Status WriterState::SubmitBlock(std::unique_lock<std::mutex>& lock, bool keep_ra
   cv_.wait(lock, [&] { return unacked_ < ctx_->options().write_window || !error_.ok(); });
   if (!error_.ok()) return error_;
 
+  // The block starts at flushed_; its encoder options are decided here, on
+  // the caller's thread, which owns hints_.
+  auto ranges = std::make_shared<std::vector<codec::TypedRange>>();
+  codec::EncodeOptions options =
+      hints_.ForBlock(flushed_, static_cast<uint32_t>(block_fill_), ranges.get());
   Buffer raw;
   if (keep_raw) {
     raw = Buffer::CopyOf(ByteSpan(block_.data(), block_fill_));
@@ -143,10 +151,10 @@ Status WriterState::SubmitBlock(std::unique_lock<std::mutex>& lock, bool keep_ra
   chunk->raw += raw.size();
   if (chunk->raw >= chunk_size_) chunk->sealed = true;
   ++unacked_;
-  asio::post(ctx_->encode_pool(), [self = shared_from_this(), chunk, idx,
-                                   raw = std::move(raw)]() mutable {
+  asio::post(ctx_->encode_pool(), [self = shared_from_this(), chunk, idx, raw = std::move(raw),
+                                   options, ranges]() mutable {
     Buffer out(codec::MaxEncodedSize(raw.size()));
-    auto n = codec::EncodeBlock(raw.span(), self->encode_, out.span());
+    auto n = codec::EncodeBlock(raw.span(), options, out.span());
     std::lock_guard lock(self->mu_);
     if (!n.ok()) {
       --self->unacked_;

@@ -22,6 +22,8 @@
 // zeros for holes.
 #include "client/src/open_file.h"
 
+#include "client/src/codec_hints.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -70,9 +72,10 @@ class OpenFileImpl final : public OpenFile {
         durability_(durability),
         lease_id_(open.lease_id()),
         lease_held_(write),
+        hints_(open.inode().codec_hint()),
         committed_(std::move(open)) {
     size_ = committed_.inode().size();
-    encode_.zstd_level = ctx_->options().zstd_level;
+    hints_.base().zstd_level = ctx_->options().zstd_level;
   }
 
   ~OpenFileImpl() override { (void)Close(); }
@@ -116,6 +119,7 @@ class OpenFileImpl final : public OpenFile {
   void StartUpload(Lock& lock, uint64_t index);
   Status WaitUploads(Lock& lock);
   Status UploadChunk(uint64_t index, std::span<const std::vector<uint8_t>> blocks,
+                     std::span<const codec::EncodeOptions> options,
                      uint64_t length, proto::ChunkInfo* committed);
   Status FlushImpl(Durability d, bool release);
 
@@ -129,7 +133,7 @@ class OpenFileImpl final : public OpenFile {
   std::atomic<uint64_t> lease_id_;
   bool lease_held_ = false;  // under mu_
   Status Reacquire(Lock& lock);
-  codec::EncodeOptions encode_;
+  CodecHints hints_;  // under mu_
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -307,11 +311,23 @@ void OpenFileImpl::StartUpload(Lock& lock, uint64_t index) {
         c->blocks[b].resize(std::min(kBlock, length - uint64_t(b) * kBlock));
       }
     }
+    // What the encoder knows of each block (the dtypes of a safetensors
+    // file, whose header is in its first chunk), decided under mu_.
+    std::vector<std::vector<codec::TypedRange>> ranges(nblocks);
+    std::vector<codec::EncodeOptions> options(nblocks);
+    if (st.ok()) {
+      for (uint32_t b = 0; b < nblocks; ++b) {
+        const uint64_t off = c->index * chunk_size_ + uint64_t(b) * kBlock;
+        if (c->index == 0) hints_.Observe(off, ByteSpan(c->blocks[b].data(), c->blocks[b].size()));
+        options[b] = hints_.ForBlock(off, static_cast<uint32_t>(c->blocks[b].size()), &ranges[b]);
+      }
+    }
     proto::ChunkInfo info;
     if (st.ok()) {
       l.unlock();
       st = length == 0 ? Status::Ok()
-                       : UploadChunk(c->index, std::span(c->blocks.data(), nblocks), length, &info);
+                       : UploadChunk(c->index, std::span(c->blocks.data(), nblocks), options, length,
+                                     &info);
       l.lock();
     }
     if (st.ok()) {
@@ -350,13 +366,16 @@ Status OpenFileImpl::WaitUploads(Lock& lock) {
 // Encodes `blocks`, allocates a new version of chunk `index`, sends it down
 // the chain (fsync on commit) and records it in metad. Runs without mu_.
 Status OpenFileImpl::UploadChunk(uint64_t index, std::span<const std::vector<uint8_t>> blocks,
+                                 std::span<const codec::EncodeOptions> options,
                                  uint64_t length, proto::ChunkInfo* committed) {
   // Encode every block in parallel on the encode pool.
   std::vector<std::future<Result<Buffer>>> encoded;
-  for (auto& raw : blocks) {
-    auto task = std::make_shared<std::packaged_task<Result<Buffer>()>>([&raw, this]() -> Result<Buffer> {
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const std::vector<uint8_t>& raw = blocks[b];
+    const codec::EncodeOptions& o = options[b];
+    auto task = std::make_shared<std::packaged_task<Result<Buffer>()>>([&raw, &o]() -> Result<Buffer> {
       Buffer out(codec::MaxEncodedSize(raw.size()));
-      ASSIGN_OR_RETURN(size_t n, codec::EncodeBlock(ByteSpan(raw.data(), raw.size()), encode_, out.span()));
+      ASSIGN_OR_RETURN(size_t n, codec::EncodeBlock(ByteSpan(raw.data(), raw.size()), o, out.span()));
       out.Truncate(n);
       return out;
     });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/checksum/xxh3.h"
+#include "common/codec/zstd_ctx.h"
 
 namespace granary::codec {
 namespace {
@@ -21,24 +22,6 @@ constexpr size_t kSampleBytes = 8u << 10;
 // Below this, sampling saves nothing: compressing the whole block is as cheap.
 constexpr size_t kMinSampledBlock = kSampleCount * kSampleBytes * 2;
 
-struct CCtxDeleter {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-};
-struct DCtxDeleter {
-  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
-};
-
-// One context per thread: contexts are not thread-safe, and creating one per
-// block would cost more than compressing small blocks.
-ZSTD_CCtx* ThreadCCtx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
-  return ctx.get();
-}
-ZSTD_DCtx* ThreadDCtx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
-  return ctx.get();
-}
-
 // Largest stored size a zstd block of `raw_len` bytes may claim.
 size_t MaxStoredSize(size_t raw_len) {
   return std::max<size_t>(ZSTD_COMPRESSBOUND(raw_len),
@@ -48,22 +31,60 @@ size_t MaxStoredSize(size_t raw_len) {
 // Stored length of a kRawSegmented block.
 size_t SegmentedStoredSize(uint32_t raw_len) { return raw_len + 8ull * SegmentCount(raw_len); }
 
-// True when the sampled slices compress by at least `min_saving`.
-bool SamplesCompress(ByteSpan raw, double min_saving) {
+// What sampling found: the sampled bytes, their zstd size, and the best
+// plane layout with its estimated size.
+struct SampleResult {
+  size_t in = 0;
+  size_t zstd = 0;
+  PlaneLayout layout = PlaneLayout::kBytes;
+  double planes = 0;
+};
+
+// Compresses a few slices spread over the block at level 1 and estimates
+// what each plane layout would reach on them (entropy of the planes). Slice
+// starts are 4-byte aligned so that elements line up with the block's.
+SampleResult Sample(ByteSpan raw) {
   thread_local std::unique_ptr<uint8_t[]> scratch(new uint8_t[ZSTD_COMPRESSBOUND(kSampleBytes)]);
+  SampleResult r;
   ZSTD_CCtx* cctx = ThreadCCtx();
-  if (cctx == nullptr) return false;
-  const size_t stride = (raw.size() - kSampleBytes) / (kSampleCount - 1);
-  size_t in = 0, out = 0;
+  const size_t stride = (raw.size() - kSampleBytes) / (kSampleCount - 1) & ~size_t{3};
+  constexpr PlaneLayout kCandidates[] = {PlaneLayout::kBf16Split, PlaneLayout::kBytePlanes2,
+                                         PlaneLayout::kF32Split};
+  // One cheap pass first: when every byte position of a 4-byte element is
+  // close to random, no plane layout can pay (random bytes, compressed
+  // files, int8 weights), and the three estimates below are skipped.
+  double lowest = 8;
+  for (size_t pos = 0; pos < 4; ++pos) {
+    uint32_t counts[256] = {};
+    for (size_t i = 0; i < kSampleCount; ++i) {
+      const uint8_t* src = raw.data() + i * stride;
+      for (size_t k = pos; k < kSampleBytes; k += 4) ++counts[src[k]];
+    }
+    lowest = std::min(lowest, EntropyOfCounts(counts, kSampleCount * kSampleBytes / 4));
+  }
+  const bool try_planes = lowest < 8.0 * 0.97;
+  double planes[3] = {};
   for (size_t i = 0; i < kSampleCount; ++i) {
     const uint8_t* src = raw.data() + i * stride;
-    size_t n = ZSTD_compressCCtx(cctx, scratch.get(), ZSTD_COMPRESSBOUND(kSampleBytes), src,
-                                 kSampleBytes, 1);
-    if (ZSTD_isError(n)) return false;
-    in += kSampleBytes;
-    out += n;
+    size_t n = cctx ? ZSTD_compressCCtx(cctx, scratch.get(), ZSTD_COMPRESSBOUND(kSampleBytes), src,
+                                        kSampleBytes, 1)
+                    : kSampleBytes;
+    if (ZSTD_isError(n)) n = kSampleBytes;
+    r.in += kSampleBytes;
+    r.zstd += n;
+    for (size_t c = 0; c < 3 && try_planes; ++c) {
+      planes[c] += EstimatePlanesSize(kCandidates[c], ByteSpan(src, kSampleBytes));
+    }
   }
-  return static_cast<double>(out) <= static_cast<double>(in) * (1.0 - min_saving);
+  r.planes = static_cast<double>(r.in);
+  if (!try_planes) return r;
+  for (size_t c = 0; c < 3; ++c) {
+    if (planes[c] < r.planes) {
+      r.planes = planes[c];
+      r.layout = kCandidates[c];
+    }
+  }
+  return r;
 }
 
 void WriteHeader(const BlockHeader& h, uint8_t* p) {
@@ -97,16 +118,70 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
   h.raw_xxh3 = checksum::Xxh3(raw.data(), raw.size());
   uint8_t* stored = out.data() + kBlockHeaderSize;
 
-  bool try_zstd = !raw.empty() && options.min_saving < 1.0;
-  if (try_zstd && options.sample_first && raw.size() >= kMinSampledBlock) {
-    try_zstd = SamplesCompress(raw, options.min_saving);
+  const double saving = std::clamp(options.min_saving, 0.0, 1.0);
+  // The largest stored size worth keeping: past it a block is stored raw.
+  const size_t cap = std::min(MaxStoredSize(raw.size()),
+                              static_cast<size_t>(static_cast<double>(raw.size()) * (1.0 - saving)));
+
+  // Decide: planes (with their regions), zstd, or raw.
+  std::vector<Region> regions;
+  bool try_zstd = !raw.empty() && saving < 1.0;
+  switch (options.policy) {
+    case CodecPolicy::kRaw:
+      try_zstd = false;
+      break;
+    case CodecPolicy::kZstd:
+      break;
+    case CodecPolicy::kBf16:
+    case CodecPolicy::kF16:
+    case CodecPolicy::kF32: {
+      const ElementType t = options.policy == CodecPolicy::kBf16  ? ElementType::kBf16
+                            : options.policy == CodecPolicy::kF16 ? ElementType::kF16
+                                                                  : ElementType::kF32;
+      const TypedRange all{0, h.raw_len, t};
+      regions = BuildRegions(h.raw_len, std::span(&all, 1));
+      break;
+    }
+    case CodecPolicy::kAuto:
+      if (!options.types.empty()) {
+        regions = BuildRegions(h.raw_len, options.types);
+      } else if (options.sample_first && raw.size() >= kMinSampledBlock) {
+        const SampleResult sr = Sample(raw);
+        const double keep = static_cast<double>(sr.in) * (1.0 - saving);
+        // Planes when their estimate beats both zstd and the bar; zstd
+        // when it clears the bar; otherwise raw, never compressing the
+        // whole block.
+        if (sr.layout != PlaneLayout::kBytes && sr.planes < keep &&
+            sr.planes < static_cast<double>(sr.zstd)) {
+          regions = {Region{h.raw_len - h.raw_len % LayoutWidth(sr.layout), sr.layout}};
+          if (h.raw_len % LayoutWidth(sr.layout) != 0) {
+            regions.push_back({h.raw_len % LayoutWidth(sr.layout), PlaneLayout::kBytes});
+          }
+        } else {
+          try_zstd = static_cast<double>(sr.zstd) <= keep;
+        }
+      }
+      break;
+  }
+  const bool any_planes = std::any_of(regions.begin(), regions.end(), [](const Region& r) {
+    return r.layout != PlaneLayout::kBytes;
+  });
+  if (any_planes && !raw.empty() && saving < 1.0) {
+    ASSIGN_OR_RETURN(std::optional<size_t> n,
+                     EncodePlanes(raw, regions, options.zstd_level, saving, stored, cap,
+                                                  options.literal_planes));
+    if (n) {
+      h.codec = CodecId::kPlanes;
+      h.stored_len = static_cast<uint32_t>(*n);
+      h.stored_xxh3 = checksum::Xxh3(stored, *n);
+      WriteHeader(h, out.data());
+      return h.encoded_size();
+    }
+    try_zstd = false;  // planes did not pay: the bytes are close to random
   }
   if (try_zstd) {
-    // Cap the destination at the largest size worth keeping: zstd then gives
-    // up with dstSize_tooSmall as soon as the block cannot pay, instead of
-    // finishing a compression we would throw away.
-    const double keep = static_cast<double>(raw.size()) * (1.0 - std::max(0.0, options.min_saving));
-    const size_t cap = std::min(MaxStoredSize(raw.size()), static_cast<size_t>(keep));
+    // Capped destination: zstd gives up with dstSize_tooSmall as soon as the
+    // block cannot pay, instead of finishing a compression we would discard.
     ZSTD_CCtx* cctx = ThreadCCtx();
     size_t n =
         cctx ? ZSTD_compressCCtx(cctx, stored, cap, raw.data(), raw.size(), options.zstd_level) : 0;
@@ -157,7 +232,8 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
   const uint8_t codec = p[4];
   if (codec != static_cast<uint8_t>(CodecId::kRaw) &&
       codec != static_cast<uint8_t>(CodecId::kZstd) &&
-      codec != static_cast<uint8_t>(CodecId::kRawSegmented)) {
+      codec != static_cast<uint8_t>(CodecId::kRawSegmented) &&
+      codec != static_cast<uint8_t>(CodecId::kPlanes)) {
     return Status::Corruption("unknown block codec " + std::to_string(codec));
   }
   h.codec = static_cast<CodecId>(codec);
@@ -180,6 +256,10 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
   }
   if (h.codec == CodecId::kZstd && (h.stored_len == 0 || h.stored_len > MaxStoredSize(h.raw_len))) {
     return Status::Corruption("zstd block stored_len " + std::to_string(h.stored_len) +
+                              " out of bounds for raw_len " + std::to_string(h.raw_len));
+  }
+  if (h.codec == CodecId::kPlanes && (h.stored_len == 0 || h.stored_len > MaxStoredSize(h.raw_len))) {
+    return Status::Corruption("planes block stored_len " + std::to_string(h.stored_len) +
                               " out of bounds for raw_len " + std::to_string(h.raw_len));
   }
   return h;
@@ -253,6 +333,9 @@ Status DecodeBlock(const BlockHeader& header, ByteSpan stored, MutableByteSpan o
       }
       break;
     }
+    case CodecId::kPlanes:
+      RETURN_IF_ERROR(DecodePlanes(stored, out));
+      break;
     default:
       return Status::Corruption("unknown block codec " +
                                 std::to_string(static_cast<int>(header.codec)));
@@ -261,6 +344,76 @@ Status DecodeBlock(const BlockHeader& header, ByteSpan stored, MutableByteSpan o
     return Status::ChecksumMismatch("decoded bytes do not match the block's raw_xxh3");
   }
   return Status::Ok();
+}
+
+const char* CodecPolicyName(CodecPolicy p) {
+  switch (p) {
+    case CodecPolicy::kAuto: return "auto";
+    case CodecPolicy::kRaw: return "raw";
+    case CodecPolicy::kZstd: return "zstd";
+    case CodecPolicy::kBf16: return "bf16";
+    case CodecPolicy::kF16: return "fp16";
+    case CodecPolicy::kF32: return "fp32";
+  }
+  return "?";
+}
+
+Result<CodecPolicy> ParseCodecPolicy(std::string_view name) {
+  for (CodecPolicy p : {CodecPolicy::kAuto, CodecPolicy::kRaw, CodecPolicy::kZstd,
+                        CodecPolicy::kBf16, CodecPolicy::kF16, CodecPolicy::kF32}) {
+    if (name == CodecPolicyName(p)) return p;
+  }
+  return Status::InvalidArgument("unknown codec \"" + std::string(name) +
+                                 "\" (expected auto, raw, zstd, bf16, fp16 or fp32)");
+}
+
+std::vector<Region> BuildRegions(uint32_t block_len, std::span<const TypedRange> types) {
+  // Typed stretches cut to whole elements, clipped to the block.
+  struct Typed {
+    uint32_t begin, end;
+    PlaneLayout layout;
+  };
+  std::vector<Typed> typed;
+  uint32_t cursor = 0;
+  for (const TypedRange& t : types) {
+    const PlaneLayout layout = LayoutFor(t.type);
+    if (layout == PlaneLayout::kBytes) continue;
+    const uint32_t w = LayoutWidth(layout);
+    const uint32_t begin = std::max(t.offset, cursor);
+    if (begin >= block_len) break;
+    // An overlap with the previous range shifts the start: keep element
+    // boundaries of this range.
+    const uint32_t skip = (begin - t.offset) % w == 0 ? 0 : w - (begin - t.offset) % w;
+    const uint64_t end64 = std::min<uint64_t>(uint64_t{t.offset} + t.length, block_len);
+    if (begin + uint64_t{skip} >= end64) continue;
+    const uint32_t b = begin + skip;
+    const uint32_t e = b + static_cast<uint32_t>((end64 - b) / w * w);
+    if (e <= b) continue;
+    if (!typed.empty() && typed.back().layout == layout && typed.back().end == b) {
+      typed.back().end = e;
+    } else {
+      typed.push_back({b, e, layout});
+    }
+    cursor = e;
+  }
+  // Too many: the shortest typed stretches become bytes (a block of many
+  // tiny tensors loses little by it).
+  // Each typed stretch may need a bytes gap before it, plus one at the end.
+  while (!typed.empty() && typed.size() * 2 + 1 > kMaxRegions) {
+    auto shortest = std::min_element(typed.begin(), typed.end(), [](const Typed& a, const Typed& b) {
+      return a.end - a.begin < b.end - b.begin;
+    });
+    typed.erase(shortest);
+  }
+  std::vector<Region> regions;
+  uint32_t pos = 0;
+  for (const Typed& t : typed) {
+    if (t.begin > pos) regions.push_back({t.begin - pos, PlaneLayout::kBytes});
+    regions.push_back({t.end - t.begin, t.layout});
+    pos = t.end;
+  }
+  if (pos < block_len || regions.empty()) regions.push_back({block_len - pos, PlaneLayout::kBytes});
+  return regions;
 }
 
 }  // namespace granary::codec

@@ -13,8 +13,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <span>
 
 #include "common/buffer.h"
+#include "common/codec/planes.h"
 #include "common/status.h"
 
 namespace granary::codec {
@@ -28,6 +33,9 @@ enum class CodecId : uint8_t {
   // needs instead of the whole block. Used for raw blocks longer than one
   // segment.
   kRawSegmented = 2,
+  // Regions of byte planes (floating-point weights), each plane raw or zstd:
+  // common/codec/planes.h.
+  kPlanes = 3,
 };
 
 inline constexpr uint32_t kSegmentSize = 64u << 10;
@@ -52,6 +60,29 @@ struct BlockHeader {
   size_t encoded_size() const { return kBlockHeaderSize + stored_len; }
 };
 
+// A range of a block known to hold elements of one type (from a safetensors
+// header): `offset` (within the block) is an element boundary.
+struct TypedRange {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  ElementType type = ElementType::kBytes;
+};
+
+// Which codec a block may get. kAuto decides per block: from `types` when
+// the writer knows them, otherwise by sampling. The others force a choice
+// (a per-file or per-folder setting); a forced codec that does not pay still
+// falls back to raw.
+enum class CodecPolicy : uint8_t {
+  kAuto = 0,
+  kRaw = 1,
+  kZstd = 2,   // zstd over whole bytes, never planes
+  kBf16 = 3,   // planes, the whole block as bf16
+  kF16 = 4,
+  kF32 = 5,
+};
+const char* CodecPolicyName(CodecPolicy p);
+Result<CodecPolicy> ParseCodecPolicy(std::string_view name);
+
 struct EncodeOptions {
   // zstd level for CodecId::kZstd. 1 is the fastest that still pays on weights.
   int zstd_level = 1;
@@ -61,7 +92,20 @@ struct EncodeOptions {
   // Skip compression outright when a sample of the block does not compress
   // (random bytes, already-compressed files): keeps writes at raw speed.
   bool sample_first = true;
+  CodecPolicy policy = CodecPolicy::kAuto;
+  // Planes of floats coded as Huffman literals (see ThreadPlaneCCtx); false
+  // runs zstd at zstd_level on them, for comparison.
+  bool literal_planes = true;
+  // Element types of parts of this block (sorted, not overlapping); bytes in
+  // no range are plain bytes. Only read under kAuto.
+  std::span<const TypedRange> types;
 };
+
+// The regions a planes block gets for `types` in a block of `block_len`
+// bytes: typed ranges cut to whole elements, gaps as bytes, neighbours of
+// one layout merged, at most kMaxRegions (the shortest typed ranges become
+// bytes first).
+std::vector<Region> BuildRegions(uint32_t block_len, std::span<const TypedRange> types);
 
 // Largest encoded size for `raw_len` raw bytes (header included).
 size_t MaxEncodedSize(size_t raw_len);

@@ -22,11 +22,18 @@
 namespace granary::metadata {
 namespace {
 
+// CodecPolicy::kF32, the last of common/codec/block.h's policies.
+constexpr uint32_t kMaxCodecPolicy = 5;
+
 Status Validate(const proto::SetAttrRequest& req) {
   if (req.has_atime()) RETURN_IF_ERROR(ValidateTimespec(req.atime(), "atime"));
   if (req.has_mtime()) RETURN_IF_ERROR(ValidateTimespec(req.mtime(), "mtime"));
   if (req.has_replicas()) RETURN_IF_ERROR(ValidateReplicas(req.replicas(), "replicas"));
   if (req.has_chunk_size()) RETURN_IF_ERROR(ValidateChunkSize(req.chunk_size(), "chunk_size"));
+  if (req.has_codec() && req.codec() > kMaxCodecPolicy) {
+    return Status::InvalidArgument(fmt::format("codec = {} is not a codec policy (0..{})",
+                                               req.codec(), kMaxCodecPolicy));
+  }
   if (req.has_size() && req.size() > kMaxFileSize) {
     return Status::InvalidArgument(
         fmt::format("size = {} exceeds the largest file size {}", req.size(), kMaxFileSize));
@@ -68,6 +75,7 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
     if (req.has_atime()) *updated.mutable_atime() = req.atime();
     if (req.has_mtime()) *updated.mutable_mtime() = req.mtime();
     if (req.has_replicas()) updated.set_replicas(req.replicas());
+    if (req.has_codec()) updated.set_codec_hint(req.codec());
     if (req.has_chunk_size() && req.chunk_size() != updated.chunk_size()) {
       if (!is_dir) {
         ASSIGN_OR_RETURN(std::vector<ChunkRecord> committed,

@@ -8,6 +8,7 @@
 
 #include "tests/fuse/mount_fixture.h"
 #include "tests/testutil/status_matchers.h"
+#include "tests/testutil/weights_data.h"
 
 namespace granary::testutil {
 namespace {
@@ -123,6 +124,35 @@ TEST_F(FuseTest, FolderTimesFollowEveryChange) {
     SCOPED_TRACE(change);
     Run(old + " && " + change + " && " + newer);
   }
+}
+
+// A safetensors checkpoint copied in through the mount is stored with byte
+// planes (the header's dtypes reach the encoder), reads back identical, and
+// shows its codec policy in the granary.codec attribute.
+TEST_F(FuseTest, SafetensorsCopiedInAreStoredAsBytePlanes) {
+  fs::create_directories(dir_);
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(3 << 20);
+  const std::string local = local_ + "/model.safetensors";
+  {
+    std::ofstream out(local, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(ckpt.data()), ckpt.size());
+  }
+  Run("cp '" + local + "' '" + dir_ + "/model.safetensors' && cmp '" + local + "' '" + dir_ +
+      "/model.safetensors' && python3 -c 'import os, sys; sys.exit(os.getxattr(sys.argv[1], "
+      "\"granary.codec\") != b\"auto\")' '" + dir_ + "/model.safetensors'");
+  ASSERT_OK_AND_ASSIGN(auto client, cluster_->Connect());
+  ASSERT_OK_AND_ASSIGN(auto layout,
+                       client->GetLayout("/" + std::string(::testing::UnitTest::GetInstance()
+                                                               ->current_test_info()
+                                                               ->name()) +
+                                         "/model.safetensors"));
+  uint64_t raw = 0, stored = 0;
+  for (const auto& c : layout) {
+    raw += c.length;
+    stored += c.stored_length;
+  }
+  EXPECT_EQ(raw, ckpt.size());
+  EXPECT_GT(static_cast<double>(raw) / static_cast<double>(stored), 1.25);
 }
 
 TEST_F(FuseTest, RsyncTarAndDd) {

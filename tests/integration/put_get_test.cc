@@ -158,7 +158,7 @@ TEST_F(PutGet, NamespaceOperations) {
   ASSERT_OK(client_->Rmdir("/ns/a"));
   // Replication factor and chunk size are inherited from the parent folder.
   ASSERT_OK(client_->Mkdir("/ns/r2"));
-  ASSERT_OK(client_->SetLayout("/ns/r2", 2, 8 * kMiB));
+  ASSERT_OK(client_->SetLayout("/ns/r2", {.replicas = 2, .chunk_size = 8 * kMiB}));
   ASSERT_OK(WriteFile(*client_, "/ns/r2/f", MakeData(9 * kMiB, 4)));
   ASSERT_OK_AND_ASSIGN(auto f, client_->Stat("/ns/r2/f"));
   EXPECT_EQ(f.replicas, 2u);

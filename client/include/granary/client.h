@@ -76,6 +76,7 @@ struct FileInfo {
   uint32_t ctime_nsec = 0;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0;
+  std::string codec;  // block codec policy (see LayoutChanges::codec)
   std::string symlink_target;
 };
 
@@ -150,6 +151,15 @@ enum class Durability { kSynced, kLazy };
 struct TimeSpec {
   int64_t sec = 0;
   uint32_t nsec = 0;
+};
+
+// What SetLayout changes; 0 and empty leave a field as it is.
+struct LayoutChanges {
+  uint32_t replicas = 0;
+  uint64_t chunk_size = 0;
+  // Block codec policy: auto (per block: dtype hints, else sampling), raw,
+  // zstd, bf16, fp16 or fp32 (byte planes of that element type).
+  std::string codec;
 };
 
 struct AttrChanges {
@@ -258,10 +268,9 @@ class Client {
   virtual Status Rename(std::string_view from, std::string_view to, bool no_replace = false) = 0;
   virtual Status Unlink(std::string_view path) = 0;
   virtual Status Rmdir(std::string_view path) = 0;
-  // Sets replication factor (and, for folders and empty files, chunk size);
-  // new files under a folder inherit them. 0 leaves a field unchanged.
-  virtual Result<FileInfo> SetLayout(std::string_view path, uint32_t replicas,
-                                     uint64_t chunk_size) = 0;
+  // Sets replication factor, codec policy and (for folders and empty files)
+  // chunk size; new files under a folder inherit them.
+  virtual Result<FileInfo> SetLayout(std::string_view path, const LayoutChanges& changes) = 0;
   virtual Result<FileInfo> Chmod(std::string_view path, uint32_t mode) = 0;
 
   // Data.
