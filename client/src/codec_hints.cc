@@ -17,6 +17,11 @@ codec::ElementType ElementTypeOf(Dtype d) {
   }
 }
 
+// Headers past this are left to sampling: a writer would otherwise hold up
+// to the format's 100 MiB cap in memory for a file that only looks like
+// safetensors. Real headers are far smaller (about 100 bytes per tensor).
+constexpr uint64_t kMaxHintedHeader = 16u << 20;
+
 }  // namespace
 
 CodecHints::CodecHints(uint32_t codec_hint) {
@@ -37,7 +42,7 @@ void CodecHints::Observe(uint64_t offset, ByteSpan data) {
     if (decided_) return;
     data = data.subspan(prefix_.size() - offset);
   }
-  const size_t want = 8 + kMaxSafetensorsHeader - prefix_.size();
+  const size_t want = 8 + kMaxHintedHeader - prefix_.size();
   prefix_.append(reinterpret_cast<const char*>(data.data()), std::min(want, data.size()));
   TryParse();
 }
@@ -47,7 +52,7 @@ void CodecHints::TryParse() {
   const auto* p = reinterpret_cast<const uint8_t*>(prefix_.data());
   Result<uint64_t> n = SafetensorsHeaderLength(ByteSpan(p, 8), ~uint64_t{0});
   // A safetensors header is a JSON object right after its length.
-  if (!n.ok() || prefix_[8] != '{') {
+  if (!n.ok() || *n > kMaxHintedHeader || prefix_[8] != '{') {
     decided_ = true;
     prefix_.clear();
     return;

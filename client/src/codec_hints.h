@@ -29,8 +29,8 @@ class CodecHints {
   explicit CodecHints(uint32_t codec_hint);
 
   // Bytes written at file offset `offset`. Only the first bytes of a file
-  // (its header, up to the safetensors header cap) are kept, until a
-  // header has been recognised or ruled out.
+  // (its header, up to 16 MiB) are kept, until a header has been
+  // recognised or ruled out.
   void Observe(uint64_t offset, ByteSpan data);
 
   // Encoder options for the block at file offset `offset` of `length` bytes.
