@@ -26,7 +26,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   librocksdb-dev libasio-dev libprotobuf-dev protobuf-compiler
   libxxhash-dev libzstd-dev libgtest-dev libgmock-dev
-  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libdlpack-dev
   clang libclang-rt-14-dev
   libfuse3-dev fuse3 iperf3
   rsync python3 tar

@@ -52,5 +52,6 @@ void RegisterCluster(CLI::App& app, CommandContext& ctx);
 void RegisterDev(CLI::App& app, CommandContext& ctx);
 // File system.
 void RegisterMount(CLI::App& app, CommandContext& ctx);
+void RegisterLoad(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools

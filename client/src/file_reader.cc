@@ -12,6 +12,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <chrono>
 #include <mutex>
 
 #include "client/src/chunk_io.h"
@@ -20,6 +21,23 @@
 #include "common/codec/block.h"
 
 namespace granary::client {
+
+namespace {
+std::atomic<uint64_t> g_decode_ns{0};
+
+// DecodeBlock, with the time it takes added to DecodeNanos().
+Status TimedDecode(const codec::BlockHeader& h, ByteSpan stored, MutableByteSpan out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = codec::DecodeBlock(h, stored, out);
+  g_decode_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now() - t0)
+                                           .count());
+  return st;
+}
+}  // namespace
+
+uint64_t DecodeNanos() { return g_decode_ns.load(std::memory_order_relaxed); }
+
 namespace {
 
 constexpr uint64_t kBlockSize = codec::kDefaultBlockSize;
@@ -139,7 +157,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
                                      std::to_string(expected));
       }
       auto full = std::make_shared<Buffer>(std::max<uint64_t>(b.header.raw_len, in_file));
-      CO_RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored,
+      CO_RETURN_IF_ERROR(TimedDecode(b.header, b.stored,
                                             MutableByteSpan(full->data(), b.header.raw_len))
                              .WithContext("chunk " + std::to_string(chunk.chunk_id()) + " block " +
                                           std::to_string(first + i)));
@@ -162,7 +180,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
         "chunk " + std::to_string(chunk.chunk_id()) + " block " + std::to_string(first + i);
     if (dests[i].direct) {
       CO_RETURN_IF_ERROR(
-          codec::DecodeBlock(b.header, b.stored, MutableByteSpan(dests[i].direct, expected))
+          TimedDecode(b.header, b.stored, MutableByteSpan(dests[i].direct, expected))
               .WithContext(where));
     } else if (b.header.codec == codec::CodecId::kRaw ||
                b.header.codec == codec::CodecId::kRawSegmented) {
@@ -176,7 +194,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
     } else {
       auto decoded = std::make_shared<Buffer>(expected);
       CO_RETURN_IF_ERROR(
-          codec::DecodeBlock(b.header, b.stored, decoded->span()).WithContext(where));
+          TimedDecode(b.header, b.stored, decoded->span()).WithContext(where));
       dests[i].cached->data = decoded->span();
       dests[i].cached->owner = std::move(decoded);
     }
@@ -271,7 +289,7 @@ Status ReaderState::UseRange(const proto::ChunkInfo& chunk, uint64_t expected, u
     const auto& b = blocks[0];
     if (b.header.raw_len != expected) return Status::Unimplemented("block length differs");
     Buffer full(expected);
-    RETURN_IF_ERROR(codec::DecodeBlock(b.header, b.stored, full.span()).WithContext(where));
+    RETURN_IF_ERROR(TimedDecode(b.header, b.stored, full.span()).WithContext(where));
     std::memcpy(out.data(), full.data() + off, out.size());
     return Status::Ok();
   }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Loading a multi-GiB checkpoint stored in Granary, side by side in one run:
+#   (a) read whole through the FUSE mount (what a naive user does; the one
+#       cudaMemcpy that follows is shown as (c)'s share when a GPU is there)
+#   (b) the same file read from a local folder
+#   (c) pinned host-to-device bandwidth (only with a GPU: the link's limit)
+#   (d) granary load (the loader: parallel ranged reads, decode, copies)
+# Every read is cold (drop_caches first); 2 rounds in ABBA order; the
+# checkpoint is real bf16 weights repeated to size (make_big_checkpoint.py).
+#
+#   bash bench/load.sh [--gib N] [--device host|cuda:N]
+#
+# Needs root (FUSE, drop_caches) and the build (tools/bootstrap.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+gib=2
+device=host
+while (($#)); do
+  case "$1" in
+    --gib) gib="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+build="${GRANARY_BUILD_DIR:-build}"
+bin="$(pwd)/$build/bin"
+data=$(TFJS_TO_SAFETENSORS="$build/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
+big="$data/big-${gib}GiB.safetensors"
+[[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$data/bf16" "$big" "$gib" >&2
+bytes=$(stat -c %s "$big")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/granary-load-XXXXXX")
+mnt="$work/mnt"
+cleanup() {
+  [[ -d "$mnt" ]] && { fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || true; }
+  (cd "$work" && "$bin/granary" dev down --wipe >/dev/null 2>&1) || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+(cd "$work" && "$bin/granary" dev up >/dev/null)
+g() { (cd "$work" && "$bin/granary" "$@"); }
+g put "$big" /big.safetensors >/dev/null 2>&1
+mkdir -p "$mnt"
+g mount "$mnt" >/dev/null
+
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+declare -A total=([fuse]=0 [local]=0 [load]=0)
+run() {  # run NAME: one cold measurement
+  drop
+  local t0 t1
+  t0=$(date +%s.%N)
+  case "$1" in
+    fuse) dd if="$mnt/big.safetensors" of=/dev/null bs=16M status=none ;;
+    local) dd if="$big" of=/dev/null bs=16M status=none ;;
+    load) g load /big.safetensors --device "$device" > "$work/load.out" ;;
+  esac
+  t1=$(date +%s.%N)
+  total[$1]=$(awk -v s="${total[$1]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
+}
+for round in 1 2; do
+  if ((round == 1)); then order="fuse local load"; else order="load local fuse"; fi
+  for m in $order; do run "$m"; done
+done
+gbps() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.2f", 2 * b / t / 1e9 }'; }
+h2d="n/a (no GPU: host target)"
+if [[ $device == cuda* ]] && command -v nvidia-smi >/dev/null; then
+  h2d="see tests/gpu (pinned H2D) on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+fi
+echo "# load of ${bytes} bytes (real bf16 weights, ${gib} GiB), device $device, cold, 2 rounds ABBA"
+echo
+echo "| path | GB/s |"
+echo "|---|---:|"
+echo "| (a) read through the FUSE mount | $(gbps "${total[fuse]}") |"
+echo "| (b) read from a local file | $(gbps "${total[local]}") |"
+echo "| (c) pinned host-to-device | $h2d |"
+echo "| (d) granary load | $(gbps "${total[load]}") |"
+echo
+awk -v a="${total[fuse]}" -v d="${total[load]}" 'BEGIN { printf "(d) / (a): %.2fx\n", a / d }'
+echo
+echo "last granary load:"
+sed 's/^/    /' "$work/load.out"

@@ -1,0 +1,122 @@
+#pragma once
+// LoadCheckpoint: a checkpoint from the cluster straight into GPU (or host)
+// memory.
+//
+// What it loads: a safetensors file, a sharded checkpoint (its
+// model.safetensors.index.json, or a folder holding one, or a folder of
+// .safetensors files), or any other file whole (one U8 tensor). Every header
+// is read and validated before anything is allocated. The selected tensors
+// land in one allocation per load (or in a buffer the caller provides), each
+// at a 256-byte aligned offset, and come back with name, dtype, shape,
+// pointer and size, and as DLPack tensors for PyTorch or JAX.
+//
+// The pipeline: `reads_in_flight` workers (8) each take the next piece of the
+// checkpoint (piece_bytes of consecutive tensor data of one file, cut on
+// 1 MiB block boundaries) and read it with the client's parallel reader
+// (blocks fetched from every replica at once, decoded, raw checksums
+// verified, a failing replica replaced by another) into a staging buffer;
+// the piece's tensors are then copied to their place: memcpy for host
+// memory, cudaMemcpyAsync from pinned buffers on the worker's own stream for
+// a GPU, each worker alternating two staging buffers so that one is read
+// into while the other's copy runs, and reusing a buffer only after its copy
+// event completed.
+//
+// CUDA is optional: built when CMake finds the toolkit (GRANARY_HAVE_CUDA).
+// Without it, or without a usable GPU at run time, a cuda target is a clear
+// UNIMPLEMENTED error and the host target works everywhere.
+
+#include <dlpack/dlpack.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "granary/client.h"
+#include "granary/safetensors.h"
+
+namespace granary {
+namespace client {
+class LoadTargetBackend;
+}
+
+enum class LoadTarget { kHost, kCuda };
+
+struct LoadOptions {
+  LoadTarget target = LoadTarget::kHost;
+  int device = 0;  // CUDA device ordinal
+  // Tensors to load: comma-separated glob patterns over tensor names
+  // (fnmatch: "layers.1[0-9].*,embed.*"); empty loads every tensor.
+  std::string tensors;
+  int reads_in_flight = 8;          // workers, each with a piece in flight (1..64)
+  uint64_t piece_bytes = 8u << 20;  // bytes per read (a multiple of 1 MiB)
+  // Optional destination (device memory for kCuda): tensors are placed here
+  // instead of a new allocation. Too small is INVALID_ARGUMENT, before any
+  // read.
+  void* buffer = nullptr;
+  uint64_t buffer_bytes = 0;
+};
+
+struct LoadedTensor {
+  std::string name;
+  Dtype dtype = Dtype::kU8;
+  std::vector<uint64_t> shape;
+  void* data = nullptr;  // device pointer for kCuda
+  uint64_t bytes = 0;
+  std::string file;  // the cluster file it came from
+};
+
+// Where the time went. Stage times add up over workers (they overlap), so
+// compare them with each other, not with `seconds`.
+struct LoadStats {
+  uint64_t bytes = 0;         // tensor bytes placed
+  uint64_t read_bytes = 0;    // file bytes read (tensors plus small gaps)
+  uint64_t files = 0;
+  double seconds = 0;         // wall time of the whole load
+  double header_seconds = 0;  // reading and validating headers
+  double fetch_seconds = 0;   // reads: network, decode and checksums
+  double decode_seconds = 0;  // of which decoding blocks (client-wide counter)
+  double copy_seconds = 0;    // placing tensors (memcpy, or H2D copies waited on)
+  double gbps() const { return seconds > 0 ? bytes / seconds / 1e9 : 0; }
+};
+
+class LoadedCheckpoint {
+ public:
+  LoadedCheckpoint() = default;
+  LoadedCheckpoint(LoadedCheckpoint&&) noexcept = default;
+  LoadedCheckpoint& operator=(LoadedCheckpoint&&) noexcept = default;
+
+  const std::vector<LoadedTensor>& tensors() const { return tensors_; }
+  const LoadStats& stats() const { return stats_; }
+  LoadTarget target() const { return target_; }
+  int device() const { return device_; }
+  uint64_t allocated_bytes() const { return allocated_; }
+
+  // A DLPack view of tensor `i` (no copy). The allocation stays alive until
+  // both this object and every DLPack tensor handed out are gone (call the
+  // tensor's deleter when done, as DLPack consumers do).
+  DLManagedTensor* ToDLPack(size_t i) const;
+
+  // Copies tensor `t` (one of tensors()) into host memory, from the GPU if
+  // it is there: for checks and tools.
+  Status CopyToHost(const LoadedTensor& t, std::vector<uint8_t>* out) const;
+
+ private:
+  friend Result<LoadedCheckpoint> LoadCheckpoint(Client&, std::string_view, const LoadOptions&);
+  std::shared_ptr<void> memory_;  // the allocation (null for a caller's buffer)
+  std::shared_ptr<client::LoadTargetBackend> backend_;
+  std::vector<LoadedTensor> tensors_;
+  LoadStats stats_;
+  LoadTarget target_ = LoadTarget::kHost;
+  int device_ = 0;
+  uint64_t allocated_ = 0;
+};
+
+Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path,
+                                        const LoadOptions& options = {});
+
+// "host" or "cuda:N" (or "cuda", device 0).
+Status ParseLoadDevice(std::string_view spec, LoadOptions* options);
+
+}  // namespace granary

@@ -1,0 +1,429 @@
+#include "granary/loader.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "client/src/file_reader.h"
+#include "client/src/load_target.h"
+
+namespace granary {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr uint64_t kTensorAlign = 256;  // what GPU kernels expect of a tensor's start
+constexpr uint64_t kBlock = 1u << 20;
+constexpr uint64_t kMaxIndexBytes = 100u << 20;
+constexpr std::string_view kIndexName = "model.safetensors.index.json";
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string Parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Reads exactly [offset, offset + out.size()).
+Status ReadExact(FileReader& r, uint64_t offset, MutableByteSpan out, const std::string& path) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ASSIGN_OR_RETURN(size_t n, r.PRead(offset + done, out.subspan(done)));
+    if (n == 0) {
+      return Status::Corruption(path + ": ends at " + std::to_string(offset + done) +
+                                " bytes, expected at least " + std::to_string(offset + out.size()));
+    }
+    done += n;
+  }
+  return Status::Ok();
+}
+
+struct SourceFile {
+  std::string path;
+  std::shared_ptr<FileReader> reader;
+  std::vector<TensorInfo> tensors;  // absolute offsets in the file
+};
+
+// One tensor's place: where in its file, where in the destination.
+struct Placed {
+  size_t file;
+  uint64_t begin, end;  // file offsets
+  uint64_t dest;        // offset in the destination
+};
+
+// One read: [begin, end) of a file, and the tensor parts in it.
+struct Piece {
+  size_t file;
+  uint64_t begin, end;
+  struct Part {
+    uint64_t src;  // file offset
+    uint64_t len;
+    uint64_t dest;
+  };
+  std::vector<Part> parts;
+};
+
+std::vector<std::string> SplitPatterns(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool Selected(const std::vector<std::string>& patterns, const std::string& name) {
+  if (patterns.empty()) return true;
+  for (const auto& p : patterns) {
+    if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+// The files of a load, with their tensor tables; nothing is allocated for
+// tensor data yet.
+Result<std::vector<SourceFile>> Plan(Client& client, const std::string& path, LoadStats* stats) {
+  ASSIGN_OR_RETURN(FileInfo info, client.Stat(path));
+  std::string index_path;
+  std::vector<std::string> files;
+  if (info.type == FileType::kDirectory) {
+    ASSIGN_OR_RETURN(auto entries, client.ReadDir(path));
+    for (const auto& e : entries) {
+      if (e.name == kIndexName) index_path = Join(path, e.name);
+    }
+    if (index_path.empty()) {
+      for (const auto& e : entries) {
+        if (e.info.type == FileType::kFile && EndsWith(e.name, ".safetensors")) {
+          files.push_back(Join(path, e.name));
+        }
+      }
+      if (files.empty()) return Status::NotFound(path + ": no .safetensors files and no index");
+    }
+  } else if (EndsWith(path, ".json")) {
+    index_path = path;
+  } else {
+    files.push_back(path);
+  }
+
+  // A sharded checkpoint: the index says which shard holds which tensor.
+  std::map<std::string, std::string> owner;  // tensor -> shard path
+  if (!index_path.empty()) {
+    ASSIGN_OR_RETURN(auto r, client.Open(index_path));
+    if (r->size() > kMaxIndexBytes) {
+      return Status::InvalidArgument(index_path + ": " + std::to_string(r->size()) +
+                                     " bytes, more than an index may hold");
+    }
+    std::string json(r->size(), '\0');
+    RETURN_IF_ERROR(ReadExact(*r, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(json.data()), json.size()), index_path));
+    auto idx = ParseSafetensorsIndex(json);
+    if (!idx.ok()) return idx.status().WithContext(index_path);
+    const std::string dir = Parent(index_path);
+    for (const auto& shard : idx->shards) files.push_back(Join(dir, shard));
+    for (const auto& [tensor, shard] : idx->weight_map) owner[tensor] = Join(dir, shard);
+  }
+
+  std::vector<SourceFile> out;
+  std::set<std::string> names;
+  for (const std::string& f : files) {
+    ASSIGN_OR_RETURN(auto reader, client.Open(f));
+    SourceFile sf;
+    sf.path = f;
+    sf.reader = std::shared_ptr<FileReader>(std::move(reader));
+    const uint64_t size = sf.reader->size();
+    if (!EndsWith(f, ".safetensors")) {
+      // Any other file: loaded whole, as bytes.
+      sf.tensors.push_back({f.substr(f.rfind('/') + 1), Dtype::kU8, {size}, 0, size});
+    } else {
+      uint8_t first8[8] = {};
+      RETURN_IF_ERROR(ReadExact(*sf.reader, 0, MutableByteSpan(first8, std::min<uint64_t>(8, size)), f));
+      auto n = SafetensorsHeaderLength(ByteSpan(first8, std::min<uint64_t>(8, size)), size);
+      if (!n.ok()) return n.status().WithContext(f);
+      std::vector<uint8_t> prefix(8 + *n);
+      RETURN_IF_ERROR(ReadExact(*sf.reader, 0, prefix, f));
+      auto header = ParseSafetensorsHeader(prefix, size);
+      if (!header.ok()) return header.status().WithContext(f);
+      for (auto& t : header->tensors) {
+        if (!owner.empty()) {
+          auto it = owner.find(t.name);
+          if (it == owner.end() || it->second != f) continue;  // the index places it elsewhere
+        }
+        sf.tensors.push_back(std::move(t));
+      }
+    }
+    for (const auto& t : sf.tensors) {
+      if (!names.insert(t.name).second) {
+        return Status::Corruption(f + ": tensor \"" + t.name + "\" appears in two files");
+      }
+    }
+    ++stats->files;
+    out.push_back(std::move(sf));
+  }
+  for (const auto& [tensor, shard] : owner) {
+    if (!names.count(tensor)) {
+      return Status::Corruption(index_path + ": tensor \"" + tensor + "\" is not in " + shard);
+    }
+  }
+  return out;
+}
+
+// Cuts the placed tensors into reads of at most `piece` bytes, on 1 MiB
+// block boundaries of their file (a block is fetched and decoded once).
+std::vector<Piece> CutPieces(const std::vector<SourceFile>& files, std::vector<Placed> placed,
+                             uint64_t piece) {
+  std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) {
+    return a.file != b.file ? a.file < b.file : a.begin < b.begin;
+  });
+  std::vector<Piece> out;
+  for (const Placed& t : placed) {
+    uint64_t pos = t.begin;
+    while (pos < t.end) {
+      const uint64_t window = pos / piece * piece;
+      const uint64_t stop = std::min(t.end, window + piece);
+      Piece* p = out.empty() ? nullptr : &out.back();
+      if (p == nullptr || p->file != t.file || p->begin / piece != window / piece ||
+          p->begin < window) {
+        out.push_back({t.file, pos / kBlock * kBlock, 0, {}});
+        p = &out.back();
+      }
+      p->parts.push_back({pos, stop - pos, t.dest + (pos - t.begin)});
+      const uint64_t file_size = files[t.file].reader->size();
+      p->end = std::max(p->end, std::min(file_size, (stop + kBlock - 1) / kBlock * kBlock));
+      pos = stop;
+    }
+  }
+  return out;
+}
+
+DLDataType ToDLType(Dtype d) {
+  switch (d) {
+    case Dtype::kF16: return {kDLFloat, 16, 1};
+    case Dtype::kBF16: return {kDLBfloat, 16, 1};
+    case Dtype::kF32: return {kDLFloat, 32, 1};
+    case Dtype::kF64: return {kDLFloat, 64, 1};
+    case Dtype::kI8: return {kDLInt, 8, 1};
+    case Dtype::kI16: return {kDLInt, 16, 1};
+    case Dtype::kI32: return {kDLInt, 32, 1};
+    case Dtype::kI64: return {kDLInt, 64, 1};
+    case Dtype::kU16: return {kDLUInt, 16, 1};
+    case Dtype::kU32: return {kDLUInt, 32, 1};
+    case Dtype::kU64: return {kDLUInt, 64, 1};
+    // bool and the fp8 formats have no code in this DLPack version: bytes.
+    default: return {kDLUInt, 8, 1};
+  }
+}
+
+}  // namespace
+
+Status ParseLoadDevice(std::string_view spec, LoadOptions* options) {
+  if (spec == "host" || spec == "cpu") {
+    options->target = LoadTarget::kHost;
+    return Status::Ok();
+  }
+  if (spec == "cuda") {
+    options->target = LoadTarget::kCuda;
+    options->device = 0;
+    return Status::Ok();
+  }
+  if (spec.starts_with("cuda:") && spec.size() > 5 && spec.size() < 9 &&
+      std::all_of(spec.begin() + 5, spec.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    options->target = LoadTarget::kCuda;
+    options->device = std::stoi(std::string(spec.substr(5)));
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("device \"" + std::string(spec) +
+                                 "\" is not host, cuda or cuda:N");
+}
+
+DLManagedTensor* LoadedCheckpoint::ToDLPack(size_t i) const {
+  struct Holder {
+    DLManagedTensor managed;
+    std::vector<int64_t> shape;
+    std::shared_ptr<void> memory;
+  };
+  const LoadedTensor& t = tensors_.at(i);
+  auto* h = new Holder;
+  h->memory = memory_;
+  for (uint64_t d : t.shape) h->shape.push_back(static_cast<int64_t>(d));
+  DLTensor& dl = h->managed.dl_tensor;
+  dl.data = t.data;
+  dl.device = target_ == LoadTarget::kCuda ? DLDevice{kDLCUDA, device_} : DLDevice{kDLCPU, 0};
+  dl.ndim = static_cast<int32_t>(h->shape.size());
+  dl.dtype = ToDLType(t.dtype);
+  dl.shape = h->shape.empty() ? nullptr : h->shape.data();
+  dl.strides = nullptr;  // compact, row-major
+  dl.byte_offset = 0;
+  h->managed.manager_ctx = h;
+  h->managed.deleter = [](DLManagedTensor* m) { delete static_cast<Holder*>(m->manager_ctx); };
+  return &h->managed;
+}
+
+Status LoadedCheckpoint::CopyToHost(const LoadedTensor& t, std::vector<uint8_t>* out) const {
+  out->resize(t.bytes);
+  if (!backend_) return Status::InvalidArgument("an empty checkpoint");
+  return backend_->ToHost(out->data(), t.data, t.bytes);
+}
+
+Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_view,
+                                        const LoadOptions& options) {
+  const auto start = Clock::now();
+  const std::string path(path_view);
+  if (options.reads_in_flight < 1 || options.reads_in_flight > 64) {
+    return Status::InvalidArgument("reads_in_flight = " + std::to_string(options.reads_in_flight) +
+                                   ", expected 1..64");
+  }
+  if (options.piece_bytes == 0 || options.piece_bytes % kBlock != 0 ||
+      options.piece_bytes > (256u << 20)) {
+    return Status::InvalidArgument("piece_bytes = " + std::to_string(options.piece_bytes) +
+                                   ", expected a multiple of 1 MiB up to 256 MiB");
+  }
+  LoadedCheckpoint out;
+  out.target_ = options.target;
+  out.device_ = options.device;
+  std::shared_ptr<client::LoadTargetBackend> backend;
+  if (options.target == LoadTarget::kCuda) {
+    ASSIGN_OR_RETURN(auto cuda, client::CudaTarget(options.device));
+    backend = std::move(cuda);
+  } else {
+    backend = client::HostTarget();
+  }
+  out.backend_ = backend;
+
+  // 1. Headers, validated before any allocation.
+  ASSIGN_OR_RETURN(std::vector<SourceFile> files, Plan(client, path, &out.stats_));
+  out.stats_.header_seconds = Since(start);
+
+  // 2. The selected tensors' places in the destination.
+  const std::vector<std::string> patterns = SplitPatterns(options.tensors);
+  std::vector<Placed> placed;
+  uint64_t total = 0;
+  for (size_t f = 0; f < files.size(); ++f) {
+    for (const TensorInfo& t : files[f].tensors) {
+      if (!Selected(patterns, t.name)) continue;
+      total = (total + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
+      placed.push_back({f, t.begin, t.end, total});
+      out.tensors_.push_back({t.name, t.dtype, t.shape, nullptr, t.end - t.begin, files[f].path});
+      total += t.end - t.begin;
+    }
+  }
+  if (!patterns.empty() && out.tensors_.empty()) {
+    return Status::NotFound(path + ": no tensor matches \"" + options.tensors + "\"");
+  }
+
+  // 3. The destination.
+  uint8_t* base;
+  if (options.buffer != nullptr) {
+    if (options.buffer_bytes < total) {
+      return Status::InvalidArgument("the buffer holds " + std::to_string(options.buffer_bytes) +
+                                     " bytes; the selected tensors need " + std::to_string(total));
+    }
+    base = static_cast<uint8_t*>(options.buffer);
+  } else {
+    ASSIGN_OR_RETURN(out.memory_, backend->Allocate(total));
+    out.allocated_ = total;
+    base = static_cast<uint8_t*>(out.memory_.get());
+  }
+  for (size_t i = 0; i < out.tensors_.size(); ++i) out.tensors_[i].data = base + placed[i].dest;
+
+  // 4. Reads in flight, each followed by its copies.
+  const std::vector<Piece> pieces = CutPieces(files, placed, options.piece_bytes);
+  const uint64_t decode_before = client::DecodeNanos();
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first_error;
+  double fetch_s = 0, copy_s = 0;
+  uint64_t read_bytes = 0;
+  auto worker = [&] {
+    double my_fetch = 0, my_copy = 0;
+    uint64_t my_read = 0;
+    Status st;
+    // Each worker reads through readers of its own: a shared reader takes
+    // the workers' interleaved pieces for a sequential stream gone astray
+    // and spends the network on read-ahead that the others then evict.
+    std::vector<std::unique_ptr<FileReader>> readers(files.size());
+    auto lane = backend->NewLane(options.piece_bytes);
+    if (!lane.ok()) st = lane.status();
+    while (st.ok()) {
+      const size_t i = next++;
+      if (i >= pieces.size()) break;
+      {
+        std::lock_guard lock(mu);
+        if (!first_error.ok()) break;
+      }
+      const Piece& p = pieces[i];
+      if (!readers[p.file]) {
+        auto r = client.Open(files[p.file].path);
+        if (!r.ok()) {
+          st = r.status();
+          break;
+        }
+        readers[p.file] = std::move(*r);
+      }
+      auto t0 = Clock::now();
+      auto buf = (*lane)->Acquire();  // waits for this buffer's last copies
+      my_copy += Since(t0);
+      if (!buf.ok()) {
+        st = buf.status();
+        break;
+      }
+      t0 = Clock::now();
+      st = ReadExact(*readers[p.file], p.begin, MutableByteSpan(*buf, p.end - p.begin),
+                     files[p.file].path);
+      my_fetch += Since(t0);
+      my_read += p.end - p.begin;
+      if (!st.ok()) break;
+      t0 = Clock::now();
+      for (const Piece::Part& part : p.parts) {
+        st = (*lane)->Copy(base + part.dest, *buf + (part.src - p.begin), part.len);
+        if (!st.ok()) break;
+      }
+      if (st.ok()) st = (*lane)->Submit();
+      my_copy += Since(t0);
+    }
+    if (lane.ok()) {
+      auto t0 = Clock::now();
+      Status drained = (*lane)->Drain();
+      my_copy += Since(t0);
+      if (st.ok()) st = drained;
+    }
+    std::lock_guard lock(mu);
+    fetch_s += my_fetch;
+    copy_s += my_copy;
+    read_bytes += my_read;
+    if (!st.ok() && first_error.ok()) first_error = st;
+  };
+  const size_t nworkers =
+      std::max<size_t>(1, std::min<size_t>(options.reads_in_flight, pieces.size()));
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < nworkers; ++w) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+
+  out.stats_.bytes = 0;
+  for (const auto& t : out.tensors_) out.stats_.bytes += t.bytes;
+  out.stats_.read_bytes = read_bytes;
+  out.stats_.fetch_seconds = fetch_s;
+  out.stats_.copy_seconds = copy_s;
+  out.stats_.decode_seconds = static_cast<double>(client::DecodeNanos() - decode_before) / 1e9;
+  out.stats_.seconds = Since(start);
+  return out;
+}
+
+}  // namespace granary

@@ -1,0 +1,252 @@
+// granary::LoadCheckpoint into host memory through a real cluster: tensors
+// byte-identical to the files they came from (real weights when
+// GRANARY_SAFETENSORS_DIR is set, see weights_test.cc), a sharded
+// checkpoint by its index, a tensor filter, a chunk server killed during a
+// load, malformed headers refused before any allocation, DLPack views, and
+// a GPU asked for where there is none.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/endian.h"
+#include "granary/loader.h"
+#include "granary/safetensors.h"
+#include "tests/integration/test_data.h"
+#include "tests/testutil/test_cluster.h"
+#include "tests/testutil/weights_data.h"
+
+namespace granary::testutil {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> ReadLocal(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+// name -> bytes of every tensor of a safetensors file in memory.
+std::map<std::string, std::vector<uint8_t>> TensorsOf(const std::vector<uint8_t>& file) {
+  std::map<std::string, std::vector<uint8_t>> out;
+  auto h = ParseSafetensorsHeader(file, file.size());
+  EXPECT_TRUE(h.ok()) << h.status().ToString();
+  if (!h.ok()) return out;
+  for (const auto& t : h->tensors) {
+    out[t.name].assign(file.begin() + t.begin, file.begin() + t.end);
+  }
+  return out;
+}
+
+class Loader : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto c = TestCluster::Start({.chunkservers = 3});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cluster_ = std::move(*c).release();
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(cluster_, nullptr);
+    ASSERT_OK_AND_ASSIGN(client_, cluster_->Connect());
+  }
+  static std::string DataDir() {
+    const char* d = std::getenv("GRANARY_SAFETENSORS_DIR");
+    return d && fs::exists(fs::path(d) / "plain-bf16") ? d : "";
+  }
+  // Every loaded tensor equals `expected[name]`.
+  static void ExpectTensors(const LoadedCheckpoint& ckpt,
+                            const std::map<std::string, std::vector<uint8_t>>& expected) {
+    for (const LoadedTensor& t : ckpt.tensors()) {
+      auto it = expected.find(t.name);
+      ASSERT_NE(it, expected.end()) << t.name;
+      ASSERT_EQ(t.bytes, it->second.size()) << t.name;
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data) % 256, 0u) << t.name;
+      EXPECT_EQ(std::memcmp(t.data, it->second.data(), t.bytes), 0) << t.name << " differs";
+    }
+  }
+
+  static TestCluster* cluster_;
+  std::unique_ptr<Client> client_;
+};
+TestCluster* Loader::cluster_ = nullptr;
+
+TEST_F(Loader, SyntheticCheckpointLoadsByteIdenticalWithDLPackViews) {
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(2 << 20);
+  ASSERT_OK(WriteFile(*client_, "/synthetic.safetensors", ckpt));
+  LoadOptions o;
+  o.piece_bytes = 2 << 20;  // several pieces per tensor
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/synthetic.safetensors", o));
+  const auto expected = TensorsOf(ckpt);
+  ASSERT_EQ(loaded.tensors().size(), expected.size());
+  ExpectTensors(loaded, expected);
+  EXPECT_EQ(loaded.stats().files, 1u);
+  EXPECT_GT(loaded.stats().bytes, 6u << 20);
+  EXPECT_GT(loaded.stats().fetch_seconds, 0);
+  // DLPack: shape, dtype and pointer as loaded; the memory outlives the
+  // checkpoint object until the consumer calls the deleter.
+  DLManagedTensor* dl = loaded.ToDLPack(0);
+  const LoadedTensor t0 = loaded.tensors()[0];
+  EXPECT_EQ(t0.name, "embed.weight");
+  EXPECT_EQ(dl->dl_tensor.data, t0.data);
+  EXPECT_EQ(dl->dl_tensor.device.device_type, kDLCPU);
+  EXPECT_EQ(dl->dl_tensor.dtype.code, kDLBfloat);
+  EXPECT_EQ(dl->dl_tensor.dtype.bits, 16);
+  ASSERT_EQ(dl->dl_tensor.ndim, 2);
+  EXPECT_EQ(dl->dl_tensor.shape[0], 2048);
+  EXPECT_EQ(dl->dl_tensor.shape[1], 1024);
+  { LoadedCheckpoint gone = std::move(loaded); }
+  EXPECT_EQ(std::memcmp(dl->dl_tensor.data, expected.at("embed.weight").data(), 1024), 0);
+  dl->deleter(dl);
+}
+
+TEST_F(Loader, FilterLoadsOnlyMatchingTensors) {
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(1 << 20);
+  ASSERT_OK(WriteFile(*client_, "/filter.safetensors", ckpt));
+  LoadOptions o;
+  o.tensors = "*.bias,ids";
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/filter.safetensors", o));
+  ASSERT_EQ(loaded.tensors().size(), 2u);
+  EXPECT_EQ(loaded.tensors()[0].name, "ids");
+  EXPECT_EQ(loaded.tensors()[1].name, "norm.bias");
+  ExpectTensors(loaded, TensorsOf(ckpt));
+  EXPECT_LT(loaded.allocated_bytes(), 64u << 10);  // only what was selected
+  o.tensors = "nothing.*";
+  auto none = LoadCheckpoint(*client_, "/filter.safetensors", o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), proto::NOT_FOUND);
+}
+
+TEST_F(Loader, MalformedHeaderIsRefusedBeforeAnyAllocation) {
+  std::vector<uint8_t> ckpt = SyntheticCheckpoint(1 << 20);
+  // The first tensor claims more bytes than its shape holds.
+  const std::string json(reinterpret_cast<const char*>(ckpt.data() + 8), GetU64(ckpt.data()));
+  std::string bad = json;
+  const size_t at = bad.find("[1024,1024]");
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(at, 11, "[1024,1025]");
+  std::memcpy(ckpt.data() + 8, bad.data(), bad.size());
+  ASSERT_OK(WriteFile(*client_, "/bad.safetensors", ckpt));
+  auto r = LoadCheckpoint(*client_, "/bad.safetensors");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), proto::CORRUPTION);
+  EXPECT_NE(r.status().message().find("/bad.safetensors"), std::string::npos);
+  EXPECT_NE(r.status().message().find("embed.weight"), std::string::npos) << r.status().ToString();
+  // A header length past the file: the same, before reading further.
+  std::vector<uint8_t> short_file = {0xFF, 0xFF, 0xFF, 0x00, 0, 0, 0, 0, '{', '}'};
+  ASSERT_OK(WriteFile(*client_, "/short.safetensors", short_file));
+  auto s = LoadCheckpoint(*client_, "/short.safetensors");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), proto::CORRUPTION) << s.status().ToString();
+}
+
+TEST_F(Loader, AnyOtherFileLoadsWhole) {
+  const std::vector<uint8_t> data = MakeData(3 << 20 | 123, 5);
+  ASSERT_OK(WriteFile(*client_, "/blob.bin", data));
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/blob.bin"));
+  ASSERT_EQ(loaded.tensors().size(), 1u);
+  EXPECT_EQ(loaded.tensors()[0].name, "blob.bin");
+  ASSERT_EQ(loaded.tensors()[0].bytes, data.size());
+  EXPECT_EQ(std::memcmp(loaded.tensors()[0].data, data.data(), data.size()), 0);
+}
+
+TEST_F(Loader, CallerBufferIsUsedAndCheckedForSize) {
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(1 << 20);
+  ASSERT_OK(WriteFile(*client_, "/buffer.safetensors", ckpt));
+  std::vector<uint8_t> small(1000);
+  LoadOptions o;
+  o.buffer = small.data();
+  o.buffer_bytes = small.size();
+  auto r = LoadCheckpoint(*client_, "/buffer.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), proto::INVALID_ARGUMENT);
+  alignas(256) static uint8_t big[8 << 20];
+  o.buffer = big;
+  o.buffer_bytes = sizeof(big);
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/buffer.safetensors", o));
+  EXPECT_EQ(loaded.allocated_bytes(), 0u);
+  EXPECT_EQ(loaded.tensors()[0].data, static_cast<void*>(big));
+  ExpectTensors(loaded, TensorsOf(ckpt));
+}
+
+TEST_F(Loader, CudaWithoutAGpuIsAClearError) {
+  LoadOptions o;
+  ASSERT_OK(ParseLoadDevice("cuda:0", &o));
+  EXPECT_EQ(o.target, LoadTarget::kCuda);
+  EXPECT_FALSE(ParseLoadDevice("gpu7", &o).ok());
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(1 << 20);
+  ASSERT_OK(WriteFile(*client_, "/cuda.safetensors", ckpt));
+  auto r = LoadCheckpoint(*client_, "/cuda.safetensors", o);
+  if (r.ok()) GTEST_SKIP() << "a GPU is visible here: tests/gpu covers it";
+  EXPECT_TRUE(r.status().message().find("GPU") != std::string::npos ||
+              r.status().message().find("CUDA") != std::string::npos)
+      << r.status().ToString();
+}
+
+TEST_F(Loader, ChunkServerKilledDuringALoad) {
+  // 48 MiB of weights in 1 MiB pieces read two at a time: the load is still
+  // running when a chunk server dies; reads move to the other replicas.
+  const std::vector<uint8_t> ckpt = SyntheticCheckpoint(24 << 20);
+  ASSERT_OK(WriteFile(*client_, "/kill.safetensors", ckpt));
+  LoadOptions o;
+  o.piece_bytes = 1 << 20;
+  o.reads_in_flight = 2;
+  Result<LoadedCheckpoint> loaded = Status::Internal("not run");
+  std::thread load([&] { loaded = LoadCheckpoint(*client_, "/kill.safetensors", o); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_OK(cluster_->KillChunkd(0));
+  load.join();
+  ASSERT_OK(cluster_->RestartChunkd(0));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ExpectTensors(*loaded, TensorsOf(ckpt));
+}
+
+TEST_F(Loader, RealWeightsLoadByteIdentical) {
+  const std::string dir = DataDir();
+  if (dir.empty()) GTEST_SKIP() << "GRANARY_SAFETENSORS_DIR not set (bench/make_safetensors.sh)";
+  ASSERT_OK(client_->Mkdir("/real", 0755, true).status());
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / "bf16")) {
+    if (++files > 12) break;  // a dozen models keep the test short
+    const std::vector<uint8_t> data = ReadLocal(e.path());
+    const std::string path = "/real/" + e.path().filename().string();
+    ASSERT_OK(WriteFile(*client_, path, data));
+    ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, path));
+    const auto expected = TensorsOf(data);
+    EXPECT_EQ(loaded.tensors().size(), expected.size()) << path;
+    ExpectTensors(loaded, expected);
+  }
+}
+
+TEST_F(Loader, ShardedCheckpointByItsIndex) {
+  const std::string dir = DataDir();
+  if (dir.empty()) GTEST_SKIP() << "GRANARY_SAFETENSORS_DIR not set (bench/make_safetensors.sh)";
+  const fs::path sharded = fs::path(dir) / "bf16-sharded";
+  ASSERT_OK(client_->Mkdir("/sharded", 0755, true).status());
+  std::map<std::string, std::vector<uint8_t>> expected;
+  for (const auto& e : fs::directory_iterator(sharded)) {
+    const std::vector<uint8_t> data = ReadLocal(e.path());
+    ASSERT_OK(WriteFile(*client_, "/sharded/" + e.path().filename().string(), data));
+    if (e.path().extension() == ".safetensors") expected.merge(TensorsOf(data));
+  }
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded,
+                       LoadCheckpoint(*client_, "/sharded/model.safetensors.index.json"));
+  EXPECT_EQ(loaded.tensors().size(), expected.size());
+  EXPECT_EQ(loaded.stats().files, 5u);
+  ExpectTensors(loaded, expected);
+  // The folder works as well as the index, and a filter picks one model.
+  LoadOptions o;
+  o.tensors = "iris/*";
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint iris, LoadCheckpoint(*client_, "/sharded", o));
+  EXPECT_GT(iris.tensors().size(), 0u);
+  for (const auto& t : iris.tensors()) EXPECT_EQ(t.name.rfind("iris/", 0), 0u) << t.name;
+  ExpectTensors(iris, expected);
+}
+
+}  // namespace
+}  // namespace granary::testutil
