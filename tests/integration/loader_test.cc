@@ -15,7 +15,7 @@
 #include "granary/loader.h"
 #include "granary/safetensors.h"
 #include "tests/integration/test_data.h"
-#include "tests/testutil/test_cluster.h"
+#include "tests/testutil/cluster_suite.h"
 #include "tests/testutil/weights_data.h"
 
 namespace granary::testutil {
@@ -40,21 +40,8 @@ std::map<std::string, std::vector<uint8_t>> TensorsOf(const std::vector<uint8_t>
   return out;
 }
 
-class Loader : public ::testing::Test {
+class Loader : public ClusterSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = TestCluster::Start({.chunkservers = 3});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    ASSERT_OK_AND_ASSIGN(client_, cluster_->Connect());
-  }
   static std::string DataDir() {
     const char* d = std::getenv("GRANARY_SAFETENSORS_DIR");
     return d && fs::exists(fs::path(d) / "plain-bf16") ? d : "";
@@ -71,10 +58,7 @@ class Loader : public ::testing::Test {
     }
   }
 
-  static TestCluster* cluster_;
-  std::unique_ptr<Client> client_;
 };
-TestCluster* Loader::cluster_ = nullptr;
 
 TEST_F(Loader, SyntheticCheckpointLoadsByteIdenticalWithDLPackViews) {
   const std::vector<uint8_t> ckpt = SyntheticCheckpoint(2 << 20);

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "tests/integration/test_data.h"
-#include "tests/testutil/test_cluster.h"
+#include "tests/testutil/cluster_suite.h"
 
 namespace granary::testutil {
 namespace {
@@ -15,24 +15,8 @@ namespace fs = std::filesystem;
 constexpr size_t kMiB = 1 << 20;
 constexpr size_t kBlock = 1 << 20;
 
-class PutGet : public ::testing::Test {
+class PutGet : public ClusterSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = TestCluster::Start({.chunkservers = 3});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    auto c = cluster_->Connect();
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    client_ = std::move(*c);
-  }
-
   // Writes `size` bytes with the given chunk size and checks every byte back.
   void RoundTrip(const std::string& path, size_t size, uint64_t chunk_size) {
     auto data = MakeData(size, size * 31 + chunk_size);
@@ -47,10 +31,7 @@ class PutGet : public ::testing::Test {
     EXPECT_TRUE(back == data) << path << ": contents differ";
   }
 
-  static TestCluster* cluster_;
-  std::unique_ptr<Client> client_;
 };
-TestCluster* PutGet::cluster_ = nullptr;
 
 TEST_F(PutGet, BoundarySizes) {
   const uint64_t chunk = 4 * kMiB;  // small chunks keep chunk±1 cheap

@@ -19,29 +19,15 @@
 #include "granary/safetensors.h"
 #include "tests/integration/test_data.h"
 #include "tests/testutil/weights_data.h"
-#include "tests/testutil/test_cluster.h"
+#include "tests/testutil/cluster_suite.h"
 
 namespace granary::testutil {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Weights : public ::testing::Test {
+class Weights : public ClusterSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = TestCluster::Start({.chunkservers = 3});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    ASSERT_OK_AND_ASSIGN(client_, cluster_->Connect());
-  }
-
   // Stores `data` at `path`, reads it back, and returns raw / stored bytes.
   double StoreAndCheck(const std::string& path, const std::vector<uint8_t>& data) {
     EXPECT_OK(WriteFile(*client_, path, data));
@@ -72,10 +58,7 @@ class Weights : public ::testing::Test {
     return d && fs::exists(fs::path(d) / "plain-bf16") ? d : "";
   }
 
-  static TestCluster* cluster_;
-  std::unique_ptr<Client> client_;
 };
-TestCluster* Weights::cluster_ = nullptr;
 
 TEST_F(Weights, SafetensorsFileGetsBytePlanesFromItsHeader) {
   const std::vector<uint8_t> ckpt = SyntheticCheckpoint(3 << 20);
