@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Loading a multi-GiB checkpoint stored in Granary, side by side in one run:
-#   (a) read whole through the FUSE mount (what a naive user does; the one
-#       cudaMemcpy that follows is shown as (c)'s share when a GPU is there)
-#   (b) the same file read from a local folder
+#   (a) read whole into memory through the FUSE mount (what a naive user
+#       does, Python's f.read(); the cudaMemcpy that follows is bounded by (c))
+#   (b) the same from a local file
 #   (c) pinned host-to-device bandwidth (only with a GPU: the link's limit)
 #   (d) granary load (the loader: parallel ranged reads, decode, copies)
+#   (e) the cluster's read bandwidth: granary get to /dev/null (a sequential
+#       stream with read-ahead, into no memory that needs faulting in)
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
 # checkpoint is real bf16 weights repeated to size (make_big_checkpoint.py).
 #
@@ -25,7 +27,7 @@ done
 build="${GRANARY_BUILD_DIR:-build}"
 bin="$(pwd)/$build/bin"
 data=$(TFJS_TO_SAFETENSORS="$build/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
-big="$data/big-${gib}GiB.safetensors"
+big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
 [[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$data/bf16" "$big" "$gib" >&2
 bytes=$(stat -c %s "$big")
 
@@ -44,22 +46,26 @@ mkdir -p "$mnt"
 g mount "$mnt" >/dev/null
 
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+# What a naive user does: the whole file into one buffer in memory (then one
+# cudaMemcpy, which (c) bounds).
+slurp='import sys; f = open(sys.argv[1], "rb", buffering=0); b = f.read(); assert len(b) > 0' 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-declare -A total=([fuse]=0 [local]=0 [load]=0)
+declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0)
 run() {  # run NAME: one cold measurement
   drop
   local t0 t1
   t0=$(date +%s.%N)
   case "$1" in
-    fuse) dd if="$mnt/big.safetensors" of=/dev/null bs=16M status=none ;;
-    local) dd if="$big" of=/dev/null bs=16M status=none ;;
+    fuse) python3 -c "$slurp" "$mnt/big.safetensors" ;;
+    local) python3 -c "$slurp" "$big" ;;
     load) g load /big.safetensors --device "$device" > "$work/load.out" ;;
+    get) g get /big.safetensors - > /dev/null 2>&1 ;;
   esac
   t1=$(date +%s.%N)
   total[$1]=$(awk -v s="${total[$1]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
 }
 for round in 1 2; do
-  if ((round == 1)); then order="fuse local load"; else order="load local fuse"; fi
+  if ((round == 1)); then order="fuse local get load"; else order="load get local fuse"; fi
   for m in $order; do run "$m"; done
 done
 gbps() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.2f", 2 * b / t / 1e9 }'; }
@@ -75,8 +81,10 @@ echo "| (a) read through the FUSE mount | $(gbps "${total[fuse]}") |"
 echo "| (b) read from a local file | $(gbps "${total[local]}") |"
 echo "| (c) pinned host-to-device | $h2d |"
 echo "| (d) granary load | $(gbps "${total[load]}") |"
+echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
 echo
-awk -v a="${total[fuse]}" -v d="${total[load]}" 'BEGIN { printf "(d) / (a): %.2fx\n", a / d }'
+awk -v a="${total[fuse]}" -v d="${total[load]}" -v e="${total[get]}" \
+  'BEGIN { printf "(d) / (a): %.2fx; (d) / (e): %.0f%%\n", a / d, 100 * e / d }'
 echo
 echo "last granary load:"
 sed 's/^/    /' "$work/load.out"

@@ -17,12 +17,15 @@ constexpr size_t kHugePage = 2u << 20;
 // are what the copies wait on).
 std::shared_ptr<void> MapMemory(uint64_t bytes) {
   const size_t len = (std::max<uint64_t>(bytes, 1) + kHugePage - 1) / kHugePage * kHugePage;
-  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // One huge page more, so that the start can be moved to a 2 MiB boundary
+  // (huge pages back only aligned 2 MiB ranges).
+  const size_t mapped = len + kHugePage;
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
-  (void)madvise(p, len, MADV_HUGEPAGE);  // a hint: without THP, plain pages
-  // Not prefaulted (MADV_POPULATE_WRITE measured slower here: the faults
-  // then happen before the reads instead of beside them).
-  return std::shared_ptr<void>(p, [len](void* q) { munmap(q, len); });
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(p) + kHugePage - 1) / kHugePage * kHugePage;
+  void* aligned = reinterpret_cast<void*>(start);
+  (void)madvise(aligned, len, MADV_HUGEPAGE);  // a hint: without THP, plain pages
+  return std::shared_ptr<void>(aligned, [p, mapped](void*) { munmap(p, mapped); });
 }
 
 class HostLane final : public CopyLane {
