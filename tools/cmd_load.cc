@@ -17,6 +17,7 @@ struct LoadFlags {
   std::string device = "host";
   std::string tensors;
   int reads = 8;
+  int piece_mib = 8;
   bool verify = false;
 };
 
@@ -68,6 +69,7 @@ Status RunLoad(const GlobalOptions& global, const LoadFlags& f) {
   RETURN_IF_ERROR(ParseLoadDevice(f.device, &o));
   o.tensors = f.tensors;
   o.reads_in_flight = f.reads;
+  o.piece_bytes = uint64_t(f.piece_mib) << 20;
   ASSIGN_OR_RETURN(std::string path, NormalizePath(f.path));
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   ASSIGN_OR_RETURN(LoadedCheckpoint ckpt, LoadCheckpoint(*client, path, o));
@@ -99,6 +101,8 @@ void RegisterLoad(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--tensors", flags->tensors,
                   "comma-separated glob patterns of tensor names (default: all)");
   cmd->add_option("--reads", flags->reads, "reads in flight (default 8)")->check(CLI::Range(1, 64));
+  cmd->add_option("--piece-mib", flags->piece_mib, "MiB per read (default 8)")
+      ->check(CLI::Range(1, 256));
   cmd->add_flag("--verify", flags->verify, "compare every tensor with a second, plain read");
   cmd->callback([&ctx, flags] {
     ctx.Select("load", [&ctx, flags] { return RunLoad(ctx.global(), *flags); });

@@ -116,7 +116,7 @@ TEST_F(FuseTest, FolderTimesFollowEveryChange) {
                           ") = 978307200 ]";
   const std::string newer = "[ $(stat -c %Y " + d + ") -gt 978307200 ]";
   Run("mkdir -p " + d + " && " + old);
-  for (const std::string change :
+  for (const std::string& change :
        {": > " + d + "/f", "python3 -c 'import os; os.close(os.open(\"" + dir_ +
                                "/x\", os.O_CREAT | os.O_EXCL | os.O_WRONLY))'",
         "mv " + d + "/f " + d + "/g", "rm " + d + "/g", "mkdir " + d + "/sub",
