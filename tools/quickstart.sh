@@ -56,9 +56,24 @@ else
 fi
 
 { "$granary" ls -l "$dst" || true; } | head -n 8  # head may close the pipe early
+
+# The same weights as a sharded bf16 safetensors checkpoint, as Hugging Face
+# writes them: stored with byte planes (the codec reads each tensor's dtype
+# from the header), then loaded into memory tensor by tensor and checked
+# against a plain read.
+step "convert to a sharded bf16 safetensors checkpoint"
+st=$(TFJS_TO_SAFETENSORS="$build_dir/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -n 1)
+ckpt=/quickstart/bf16-sharded
+step "put $st/bf16-sharded -> $ckpt"
+"$granary" put "$st/bf16-sharded" "$ckpt"
+step "granary load $ckpt --verify"
+load_out=$("$granary" load "$ckpt" --verify) || result="MISMATCH"
+echo "$load_out"
+grep -q '^verified' <<<"$load_out" || result="MISMATCH"
 echo
 echo "put: $bytes bytes in ${put_s}s ($(rate "$bytes" "$put_s"))"
 echo "get: $bytes bytes in ${get_s}s ($(rate "$bytes" "$get_s"))"
+echo "load: $(head -n 1 <<<"$load_out")"
 echo "result: $result"
 echo
 echo "The cluster is still running (./granary-dev). Try:"
