@@ -172,7 +172,9 @@ class ClientImpl final : public Client {
                           options.fsync_on_close);
   }
 
-  Result<std::unique_ptr<FileReader>> Open(std::string_view path) override {
+  using Client::Open;
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path,
+                                           const ReadOptions& options) override {
     ASSIGN_OR_RETURN(auto inode, ResolveSync(path));
     if (inode.type() == proto::INODE_DIR) {
       return Status::IsDirectory(std::string(path) + " is a folder");
@@ -182,7 +184,7 @@ class ClientImpl final : public Client {
     req.set_client_id(ctx_->options().client_id);
     auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
     if (!r.ok()) return r.status().WithContext("open " + std::string(path));
-    return MakeFileReader(ctx_, std::string(path), std::move(*r));
+    return MakeFileReader(ctx_, std::string(path), std::move(*r), options);
   }
 
   Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) override {

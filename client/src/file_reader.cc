@@ -81,6 +81,7 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   Result<size_t> PRead(uint64_t offset, MutableByteSpan out);
   uint64_t size() const { return size_; }
   const FileInfo& info() const { return info_; }
+  void DisableReadahead() { readahead_blocks_ = 0; }
 
  private:
   // The chunk holding global block g, or null for a hole; *bic = block in chunk.
@@ -482,13 +483,15 @@ class InlineReader final : public FileReader {
 }  // namespace
 
 Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
-                                                   std::string path, proto::OpenResponse open) {
+                                                   std::string path, proto::OpenResponse open,
+                                                   const ReadOptions& options) {
   if (open.inode().chunk_size() == 0 || open.inode().chunk_size() % kBlockSize != 0) {
     return Status::Internal(path + ": metadata returned chunk size " +
                             std::to_string(open.inode().chunk_size()));
   }
   if (open.has_inline_data()) return std::unique_ptr<FileReader>(new InlineReader(std::move(open)));
   auto state = std::make_shared<ReaderState>(std::move(ctx), std::move(path), std::move(open));
+  if (!options.readahead) state->DisableReadahead();
   return std::unique_ptr<FileReader>(new FileReaderImpl(std::move(state)));
 }
 

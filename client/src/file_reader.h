@@ -14,6 +14,7 @@ uint64_t DecodeNanos();
 
 // Reader over the file described by `open` (its inode and chunk map).
 Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
-                                                   std::string path, proto::OpenResponse open);
+                                                   std::string path, proto::OpenResponse open,
+                                                   const ReadOptions& options = {});
 
 }  // namespace granary::client

@@ -369,7 +369,7 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
       }
       const Piece& p = pieces[i];
       if (!readers[p.file]) {
-        auto r = client.Open(files[p.file].path);
+        auto r = client.Open(files[p.file].path, ReadOptions{.readahead = false});
         if (!r.ok()) {
           st = r.status();
           break;

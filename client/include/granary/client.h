@@ -153,6 +153,13 @@ struct TimeSpec {
   uint32_t nsec = 0;
 };
 
+struct ReadOptions {
+  // Fetch ahead of a sequential reader (ClientOptions::readahead_bytes).
+  // Off for callers that read known ranges in parallel (the loader), where
+  // two consecutive ranges are not a stream worth fetching ahead of.
+  bool readahead = true;
+};
+
 // What SetLayout changes; 0 and empty leave a field as it is.
 struct LayoutChanges {
   uint32_t replicas = 0;
@@ -276,7 +283,9 @@ class Client {
   // Data.
   virtual Result<std::unique_ptr<FileWriter>> Create(std::string_view path,
                                                      const CreateOptions& options) = 0;
-  virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path) = 0;
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path) { return Open(path, {}); }
+  virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path,
+                                                   const ReadOptions& options) = 0;
   virtual Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) = 0;
 
   // Inode-level namespace (see "inode-level API" above). The root folder is
