@@ -53,5 +53,6 @@ void RegisterDev(CLI::App& app, CommandContext& ctx);
 // File system.
 void RegisterMount(CLI::App& app, CommandContext& ctx);
 void RegisterLoad(CLI::App& app, CommandContext& ctx);
+void RegisterFsck(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools
