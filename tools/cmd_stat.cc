@@ -47,7 +47,16 @@ Status RunStat(const GlobalOptions& global, const std::string& arg) {
   if (i.type != FileType::kFile) return Status::Ok();
 
   ASSIGN_OR_RETURN(auto chunks, client->GetLayout(path));
-  std::printf("chunks: %zu\n", chunks.size());
+  uint64_t raw = 0, stored = 0;
+  for (const ChunkLocation& c : chunks) {
+    raw += c.length;
+    stored += c.stored_length;
+  }
+  // What the codec saved: stored bytes per replica (block headers and
+  // checksums included) against the file's bytes.
+  std::printf("chunks: %zu, %s stored per replica", chunks.size(), FormatBytes(stored).c_str());
+  if (stored > 0) std::printf(" (%.3fx)", static_cast<double>(raw) / static_cast<double>(stored));
+  std::printf("\n");
   if (chunks.empty()) return Status::Ok();
   Table t({"INDEX", "CHUNK", "VERSION", "LENGTH", "STORED", "REPLICAS"},
           {true, true, true, true, true, false});
