@@ -134,13 +134,6 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return value << shift;
 }
 
-std::string JoinRemote(std::string_view dir, std::string_view name) {
-  std::string out(dir);
-  if (out.empty() || out.back() != '/') out += '/';
-  out += name;
-  return out;
-}
-
 std::string RemoteBasename(std::string_view path) {
   size_t slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));

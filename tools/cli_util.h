@@ -49,8 +49,6 @@ std::string_view FileTypeName(FileType type);
 Result<uint64_t> ParseSize(std::string_view text);
 
 // Remote (cluster) path helpers; inputs are normalized paths.
-// JoinRemote("/a", "b") == "/a/b"; JoinRemote("/", "b") == "/b".
-std::string JoinRemote(std::string_view dir, std::string_view name);
 // Last component: "/a/b" -> "b"; "/" -> "".
 std::string RemoteBasename(std::string_view path);
 

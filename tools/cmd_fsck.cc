@@ -56,7 +56,7 @@ Status Walk(Client& client, const std::string& path, const FileInfo& info,
   if (info.type != FileType::kDirectory) return Status::Ok();
   ASSIGN_OR_RETURN(auto entries, client.ReadDir(path));
   for (const auto& e : entries) {
-    const std::string child = path == "/" ? "/" + e.name : path + "/" + e.name;
+    const std::string child = JoinPath(path, e.name);
     Status st = Walk(client, child, e.info, up, t);
     // A file removed while we walk is not a problem of the cluster.
     if (!st.ok() && st.code() != proto::NOT_FOUND) return st;

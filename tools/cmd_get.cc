@@ -100,7 +100,7 @@ Status PlanTree(Client& client, const std::string& remote, const std::string& lo
   RETURN_IF_ERROR(EnsureLocalDir(local));
   ASSIGN_OR_RETURN(auto entries, client.ReadDir(remote));
   for (const DirEntryInfo& e : entries) {
-    std::string r = JoinRemote(remote, e.name);
+    std::string r = JoinPath(remote, e.name);
     std::string l = local + "/" + e.name;
     if (e.info.type == FileType::kDirectory) {
       RETURN_IF_ERROR(PlanTree(client, r, l, jobs));

@@ -4,6 +4,7 @@
 // went. --verify reads every tensor again with a plain read and compares.
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "granary/loader.h"
@@ -28,33 +29,22 @@ Status Verify(Client& client, const LoadedCheckpoint& ckpt) {
   std::vector<uint8_t> loaded, plain;
   std::unique_ptr<FileReader> reader;
   std::string last;
-  SafetensorsHeader header;
+  std::map<std::string, uint64_t> begin;  // tensor -> file offset, by the fresh parse
   for (const LoadedTensor& t : ckpt.tensors()) {
     if (t.file != last) {
       ASSIGN_OR_RETURN(reader, client.Open(t.file));
       last = t.file;
-      header = {};
+      begin.clear();
       if (t.file.ends_with(".safetensors")) {
-        uint8_t first8[8];
-        ASSIGN_OR_RETURN(size_t n, reader->PRead(0, MutableByteSpan(first8, 8)));
-        ASSIGN_OR_RETURN(uint64_t len, SafetensorsHeaderLength(ByteSpan(first8, n), reader->size()));
-        std::vector<uint8_t> prefix(8 + len);
-        ASSIGN_OR_RETURN(size_t got, reader->PRead(0, prefix));
-        if (got != prefix.size()) return Status::Corruption(t.file + ": short header read");
-        ASSIGN_OR_RETURN(header, ParseSafetensorsHeader(prefix, reader->size()));
+        auto header = ReadSafetensorsHeader(*reader);
+        if (!header.ok()) return header.status().WithContext(t.file);
+        for (const TensorInfo& h : header->tensors) begin[h.name] = h.begin;
       }
     }
-    uint64_t begin = 0;
-    for (const TensorInfo& h : header.tensors) {
-      if (h.name == t.name) begin = h.begin;
-    }
     plain.resize(t.bytes);
-    size_t done = 0;
-    while (done < plain.size()) {
-      ASSIGN_OR_RETURN(size_t n, reader->PRead(begin + done, MutableByteSpan(plain).subspan(done)));
-      if (n == 0) return Status::Corruption(t.file + ": ends early");
-      done += n;
-    }
+    auto at = begin.find(t.name);
+    RETURN_IF_ERROR(ReadExactly(*reader, at == begin.end() ? 0 : at->second, plain)
+                        .WithContext(t.file));
     RETURN_IF_ERROR(ckpt.CopyToHost(t, &loaded));
     if (loaded != plain) {
       return Status::Corruption("tensor \"" + t.name + "\" of " + t.file +

@@ -15,7 +15,7 @@ Status RunMv(const GlobalOptions& global, const MvFlags& f) {
   ASSIGN_OR_RETURN(std::string dst, NormalizePath(f.dst));
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   auto info = client->Stat(dst);
-  if (info.ok() && info->type == FileType::kDirectory) dst = JoinRemote(dst, RemoteBasename(src));
+  if (info.ok() && info->type == FileType::kDirectory) dst = JoinPath(dst, RemoteBasename(src));
   if (src == dst) return Status::InvalidArgument(src + " and " + dst + " are the same path");
   return client->Rename(src, dst, f.no_clobber);
 }

@@ -85,7 +85,7 @@ Result<std::string> Destination(Client& client, const std::string& dst, const st
     if (name.empty()) {
       return Status::InvalidArgument("stdin needs a file name; " + path + " is a folder");
     }
-    return JoinRemote(path, name);
+    return JoinPath(path, name);
   }
   if (info.ok() && src_is_dir) return Status::NotDirectory(path + " exists and is not a folder");
   if (!info.ok() && info.status().code() != proto::NOT_FOUND) return info.status();
@@ -115,7 +115,7 @@ Result<std::vector<FileJob>> PlanTree(Client& client, const fs::path& src,
   fs::recursive_directory_iterator it(src, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     const fs::directory_entry& e = *it;
-    std::string remote = JoinRemote(root, e.path().lexically_relative(src).generic_string());
+    std::string remote = JoinPath(root, e.path().lexically_relative(src).generic_string());
     fs::file_status st = e.status(ec);
     if (ec) break;
     if (e.is_symlink(ec) && st.type() != fs::file_type::regular) {

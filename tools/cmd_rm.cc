@@ -14,7 +14,7 @@ struct RmFlags {
 Status RemoveTree(Client& client, const std::string& path) {
   ASSIGN_OR_RETURN(auto entries, client.ReadDir(path));
   for (const DirEntryInfo& e : entries) {
-    std::string child = JoinRemote(path, e.name);
+    std::string child = JoinPath(path, e.name);
     if (e.info.type == FileType::kDirectory) {
       RETURN_IF_ERROR(RemoveTree(client, child));
     } else {

@@ -496,3 +496,20 @@ Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext
 }
 
 }  // namespace granary::client
+
+namespace granary {
+
+Status ReadExactly(FileReader& reader, uint64_t offset, MutableByteSpan out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ASSIGN_OR_RETURN(size_t n, reader.PRead(offset + done, out.subspan(done)));
+    if (n == 0) {
+      return Status::Corruption("file ends at " + std::to_string(offset + done) +
+                                " bytes, expected at least " + std::to_string(offset + out.size()));
+    }
+    done += n;
+  }
+  return Status::Ok();
+}
+
+}  // namespace granary

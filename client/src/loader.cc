@@ -26,36 +26,9 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string Parent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string Join(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
-
-// Reads exactly [offset, offset + out.size()).
-Status ReadExact(FileReader& r, uint64_t offset, MutableByteSpan out, const std::string& path) {
-  size_t done = 0;
-  while (done < out.size()) {
-    ASSIGN_OR_RETURN(size_t n, r.PRead(offset + done, out.subspan(done)));
-    if (n == 0) {
-      return Status::Corruption(path + ": ends at " + std::to_string(offset + done) +
-                                " bytes, expected at least " + std::to_string(offset + out.size()));
-    }
-    done += n;
-  }
-  return Status::Ok();
-}
-
 struct SourceFile {
   std::string path;
-  std::shared_ptr<FileReader> reader;
+  uint64_t size = 0;
   std::vector<TensorInfo> tensors;  // absolute offsets in the file
 };
 
@@ -107,17 +80,17 @@ Result<std::vector<SourceFile>> Plan(Client& client, const std::string& path, Lo
   if (info.type == FileType::kDirectory) {
     ASSIGN_OR_RETURN(auto entries, client.ReadDir(path));
     for (const auto& e : entries) {
-      if (e.name == kIndexName) index_path = Join(path, e.name);
+      if (e.name == kIndexName) index_path = JoinPath(path, e.name);
     }
     if (index_path.empty()) {
       for (const auto& e : entries) {
-        if (e.info.type == FileType::kFile && EndsWith(e.name, ".safetensors")) {
-          files.push_back(Join(path, e.name));
+        if (e.info.type == FileType::kFile && e.name.ends_with(".safetensors")) {
+          files.push_back(JoinPath(path, e.name));
         }
       }
       if (files.empty()) return Status::NotFound(path + ": no .safetensors files and no index");
     }
-  } else if (EndsWith(path, ".json")) {
+  } else if (path.ends_with(".json")) {
     index_path = path;
   } else {
     files.push_back(path);
@@ -132,12 +105,14 @@ Result<std::vector<SourceFile>> Plan(Client& client, const std::string& path, Lo
                                      " bytes, more than an index may hold");
     }
     std::string json(r->size(), '\0');
-    RETURN_IF_ERROR(ReadExact(*r, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(json.data()), json.size()), index_path));
+    RETURN_IF_ERROR(ReadExactly(*r, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(json.data()),
+                                                       json.size()))
+                        .WithContext(index_path));
     auto idx = ParseSafetensorsIndex(json);
     if (!idx.ok()) return idx.status().WithContext(index_path);
-    const std::string dir = Parent(index_path);
-    for (const auto& shard : idx->shards) files.push_back(Join(dir, shard));
-    for (const auto& [tensor, shard] : idx->weight_map) owner[tensor] = Join(dir, shard);
+    ASSIGN_OR_RETURN(auto parent, SplitParent(index_path));
+    for (const auto& shard : idx->shards) files.push_back(JoinPath(parent.first, shard));
+    for (const auto& [tensor, shard] : idx->weight_map) owner[tensor] = JoinPath(parent.first, shard);
   }
 
   std::vector<SourceFile> out;
@@ -146,19 +121,13 @@ Result<std::vector<SourceFile>> Plan(Client& client, const std::string& path, Lo
     ASSIGN_OR_RETURN(auto reader, client.Open(f));
     SourceFile sf;
     sf.path = f;
-    sf.reader = std::shared_ptr<FileReader>(std::move(reader));
-    const uint64_t size = sf.reader->size();
-    if (!EndsWith(f, ".safetensors")) {
+    sf.size = reader->size();
+    if (!f.ends_with(".safetensors")) {
       // Any other file: loaded whole, as bytes.
-      sf.tensors.push_back({f.substr(f.rfind('/') + 1), Dtype::kU8, {size}, 0, size});
+      ASSIGN_OR_RETURN(auto name, SplitParent(f));
+      sf.tensors.push_back({name.second, Dtype::kU8, {sf.size}, 0, sf.size});
     } else {
-      uint8_t first8[8] = {};
-      RETURN_IF_ERROR(ReadExact(*sf.reader, 0, MutableByteSpan(first8, std::min<uint64_t>(8, size)), f));
-      auto n = SafetensorsHeaderLength(ByteSpan(first8, std::min<uint64_t>(8, size)), size);
-      if (!n.ok()) return n.status().WithContext(f);
-      std::vector<uint8_t> prefix(8 + *n);
-      RETURN_IF_ERROR(ReadExact(*sf.reader, 0, prefix, f));
-      auto header = ParseSafetensorsHeader(prefix, size);
+      auto header = ReadSafetensorsHeader(*reader);
       if (!header.ok()) return header.status().WithContext(f);
       for (auto& t : header->tensors) {
         if (!owner.empty()) {
@@ -204,7 +173,7 @@ std::vector<Piece> CutPieces(const std::vector<SourceFile>& files, std::vector<P
         p = &out.back();
       }
       p->parts.push_back({pos, stop - pos, t.dest + (pos - t.begin)});
-      const uint64_t file_size = files[t.file].reader->size();
+      const uint64_t file_size = files[t.file].size;
       p->end = std::max(p->end, std::min(file_size, (stop + kBlock - 1) / kBlock * kBlock));
       pos = stop;
     }
@@ -231,6 +200,17 @@ DLDataType ToDLType(Dtype d) {
 }
 
 }  // namespace
+
+Result<SafetensorsHeader> ReadSafetensorsHeader(FileReader& reader) {
+  const uint64_t size = reader.size();
+  uint8_t first8[8] = {};
+  const size_t n8 = static_cast<size_t>(std::min<uint64_t>(8, size));
+  RETURN_IF_ERROR(ReadExactly(reader, 0, MutableByteSpan(first8, n8)));
+  ASSIGN_OR_RETURN(uint64_t n, SafetensorsHeaderLength(ByteSpan(first8, n8), size));
+  std::vector<uint8_t> prefix(8 + n);  // n is bounded by the file and the format's cap
+  RETURN_IF_ERROR(ReadExactly(reader, 0, prefix));
+  return ParseSafetensorsHeader(prefix, size);
+}
 
 Status ParseLoadDevice(std::string_view spec, LoadOptions* options) {
   if (spec == "host" || spec == "cpu") {
@@ -264,7 +244,7 @@ DLManagedTensor* LoadedCheckpoint::ToDLPack(size_t i) const {
   for (uint64_t d : t.shape) h->shape.push_back(static_cast<int64_t>(d));
   DLTensor& dl = h->managed.dl_tensor;
   dl.data = t.data;
-  dl.device = target_ == LoadTarget::kCuda ? DLDevice{kDLCUDA, device_} : DLDevice{kDLCPU, 0};
+  dl.device = backend_->dl_device();
   dl.ndim = static_cast<int32_t>(h->shape.size());
   dl.dtype = ToDLType(t.dtype);
   dl.shape = h->shape.empty() ? nullptr : h->shape.data();
@@ -284,7 +264,7 @@ Status LoadedCheckpoint::CopyToHost(const LoadedTensor& t, std::vector<uint8_t>*
 Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_view,
                                         const LoadOptions& options) {
   const auto start = Clock::now();
-  const std::string path(path_view);
+  ASSIGN_OR_RETURN(const std::string path, NormalizePath(path_view));
   if (options.reads_in_flight < 1 || options.reads_in_flight > 64) {
     return Status::InvalidArgument("reads_in_flight = " + std::to_string(options.reads_in_flight) +
                                    ", expected 1..64");
@@ -384,8 +364,8 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
         break;
       }
       t0 = Clock::now();
-      st = ReadExact(*readers[p.file], p.begin, MutableByteSpan(*buf, p.end - p.begin),
-                     files[p.file].path);
+      st = ReadExactly(*readers[p.file], p.begin, MutableByteSpan(*buf, p.end - p.begin))
+               .WithContext(files[p.file].path);
       my_fetch += Since(t0);
       my_read += p.end - p.begin;
       if (!st.ok()) break;

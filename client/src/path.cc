@@ -54,4 +54,11 @@ Result<std::pair<std::string, std::string>> SplitParent(std::string_view normali
   return std::make_pair(parent, std::string(normalized.substr(slash + 1)));
 }
 
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
 }  // namespace granary

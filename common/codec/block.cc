@@ -31,12 +31,12 @@ size_t MaxStoredSize(size_t raw_len) {
 // Stored length of a kRawSegmented block.
 size_t SegmentedStoredSize(uint32_t raw_len) { return raw_len + 8ull * SegmentCount(raw_len); }
 
-// What sampling found: the sampled bytes, their zstd size, and the best
-// plane layout with its estimated size.
+// What sampling found: the sampled bytes, their zstd size, and the element
+// type whose planes would be smallest, with their estimated size.
 struct SampleResult {
   size_t in = 0;
   size_t zstd = 0;
-  PlaneLayout layout = PlaneLayout::kBytes;
+  ElementType type = ElementType::kBytes;
   double planes = 0;
 };
 
@@ -48,8 +48,8 @@ SampleResult Sample(ByteSpan raw) {
   SampleResult r;
   ZSTD_CCtx* cctx = ThreadCCtx();
   const size_t stride = (raw.size() - kSampleBytes) / (kSampleCount - 1) & ~size_t{3};
-  constexpr PlaneLayout kCandidates[] = {PlaneLayout::kBf16Split, PlaneLayout::kBytePlanes2,
-                                         PlaneLayout::kF32Split};
+  constexpr ElementType kCandidates[] = {ElementType::kBf16, ElementType::kF16,
+                                         ElementType::kF32};
   // One cheap pass first: when every byte position of a 4-byte element is
   // close to random, no plane layout can pay (random bytes, compressed
   // files, int8 weights), and the three estimates below are skipped.
@@ -73,7 +73,7 @@ SampleResult Sample(ByteSpan raw) {
     r.in += kSampleBytes;
     r.zstd += n;
     for (size_t c = 0; c < 3 && try_planes; ++c) {
-      planes[c] += EstimatePlanesSize(kCandidates[c], ByteSpan(src, kSampleBytes));
+      planes[c] += EstimatePlanesSize(LayoutFor(kCandidates[c]), ByteSpan(src, kSampleBytes));
     }
   }
   r.planes = static_cast<double>(r.in);
@@ -81,7 +81,7 @@ SampleResult Sample(ByteSpan raw) {
   for (size_t c = 0; c < 3; ++c) {
     if (planes[c] < r.planes) {
       r.planes = planes[c];
-      r.layout = kCandidates[c];
+      r.type = kCandidates[c];
     }
   }
   return r;
@@ -123,8 +123,10 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
   const size_t cap = std::min(MaxStoredSize(raw.size()),
                               static_cast<size_t>(static_cast<double>(raw.size()) * (1.0 - saving)));
 
-  // Decide: planes (with their regions), zstd, or raw.
+  // Decide: planes (with their regions), zstd, or raw. `whole`: the block
+  // is planes of one element type throughout (forced, or found by sampling).
   std::vector<Region> regions;
+  ElementType whole = ElementType::kBytes;
   bool try_zstd = !raw.empty() && saving < 1.0;
   switch (options.policy) {
     case CodecPolicy::kRaw:
@@ -134,14 +136,11 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       break;
     case CodecPolicy::kBf16:
     case CodecPolicy::kF16:
-    case CodecPolicy::kF32: {
-      const ElementType t = options.policy == CodecPolicy::kBf16  ? ElementType::kBf16
-                            : options.policy == CodecPolicy::kF16 ? ElementType::kF16
-                                                                  : ElementType::kF32;
-      const TypedRange all{0, h.raw_len, t};
-      regions = BuildRegions(h.raw_len, std::span(&all, 1));
+    case CodecPolicy::kF32:
+      whole = options.policy == CodecPolicy::kBf16  ? ElementType::kBf16
+              : options.policy == CodecPolicy::kF16 ? ElementType::kF16
+                                                    : ElementType::kF32;
       break;
-    }
     case CodecPolicy::kAuto:
       if (!options.types.empty()) {
         regions = BuildRegions(h.raw_len, options.types);
@@ -151,17 +150,18 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
         // Planes when their estimate beats both zstd and the bar; zstd
         // when it clears the bar; otherwise raw, never compressing the
         // whole block.
-        if (sr.layout != PlaneLayout::kBytes && sr.planes < keep &&
+        if (sr.type != ElementType::kBytes && sr.planes < keep &&
             sr.planes < static_cast<double>(sr.zstd)) {
-          regions = {Region{h.raw_len - h.raw_len % LayoutWidth(sr.layout), sr.layout}};
-          if (h.raw_len % LayoutWidth(sr.layout) != 0) {
-            regions.push_back({h.raw_len % LayoutWidth(sr.layout), PlaneLayout::kBytes});
-          }
+          whole = sr.type;
         } else {
           try_zstd = static_cast<double>(sr.zstd) <= keep;
         }
       }
       break;
+  }
+  if (whole != ElementType::kBytes) {
+    const TypedRange all{0, h.raw_len, whole};
+    regions = BuildRegions(h.raw_len, std::span(&all, 1));
   }
   const bool any_planes = std::any_of(regions.begin(), regions.end(), [](const Region& r) {
     return r.layout != PlaneLayout::kBytes;

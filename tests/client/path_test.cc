@@ -25,6 +25,12 @@ TEST(NormalizePath, RejectsBadPaths) {
   EXPECT_EQ(NormalizePath(deep).status().code(), proto::NAME_TOO_LONG);
 }
 
+TEST(JoinPath, JoinsUnderRootAndFolders) {
+  EXPECT_EQ(JoinPath("/", "a"), "/a");
+  EXPECT_EQ(JoinPath("/a", "b"), "/a/b");
+  EXPECT_EQ(JoinPath("/a", "b/c"), "/a/b/c");
+}
+
 TEST(SplitParent, SplitsLastComponent) {
   auto a = SplitParent("/a/b/c");
   ASSERT_TRUE(a.ok());

@@ -47,9 +47,6 @@ TEST(CliUtil, FormatMode) {
 }
 
 TEST(CliUtil, RemotePaths) {
-  EXPECT_EQ(JoinRemote("/", "a"), "/a");
-  EXPECT_EQ(JoinRemote("/a", "b"), "/a/b");
-  EXPECT_EQ(JoinRemote("/a", "b/c"), "/a/b/c");
   EXPECT_EQ(RemoteBasename("/a/b"), "b");
   EXPECT_EQ(RemoteBasename("/"), "");
 }

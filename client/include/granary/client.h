@@ -261,6 +261,10 @@ class FileReader {
   virtual const FileInfo& info() const = 0;
 };
 
+// Reads exactly out.size() bytes at `offset`; CORRUPTION when the file ends
+// first (PRead may return fewer bytes than asked).
+Status ReadExactly(FileReader& reader, uint64_t offset, MutableByteSpan out);
+
 class Client {
  public:
   static Result<std::unique_ptr<Client>> Connect(ClientOptions options);
@@ -352,5 +356,7 @@ class Client {
 Result<std::string> NormalizePath(std::string_view path);
 // "/a/b/c" -> {"/a/b", "c"}; "/" has no parent (INVALID_ARGUMENT).
 Result<std::pair<std::string, std::string>> SplitParent(std::string_view normalized);
+// JoinPath("/a", "b") == "/a/b"; JoinPath("/", "b") == "/b".
+std::string JoinPath(std::string_view dir, std::string_view name);
 
 }  // namespace granary

@@ -116,6 +116,10 @@ class LoadedCheckpoint {
 Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path,
                                         const LoadOptions& options = {});
 
+// Reads and validates the header of the safetensors file `reader` is open
+// on (the whole file must be there: the last tensor ends at its end).
+Result<SafetensorsHeader> ReadSafetensorsHeader(FileReader& reader);
+
 // "host" or "cuda:N" (or "cuda", device 0).
 Status ParseLoadDevice(std::string_view spec, LoadOptions* options);
 
