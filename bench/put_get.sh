@@ -99,6 +99,14 @@ timed null_cold bash -c "\"$granary\" --meta $meta get /bench.bin - > /dev/null"
 echo "granary get to /dev/null (warm)" >&2
 timed null_warm bash -c "\"$granary\" --meta $meta get /bench.bin - > /dev/null"
 
+# The same two reads with local reads off: every byte over loopback TCP, as
+# for a client on a host without chunk servers.
+drop_caches
+echo "granary get to /dev/null over TCP (cold)" >&2
+timed tcp_cold bash -c "GRANARY_LOCAL_READS=0 \"$granary\" --meta $meta get /bench.bin - > /dev/null"
+echo "granary get to /dev/null over TCP (warm)" >&2
+timed tcp_warm bash -c "GRANARY_LOCAL_READS=0 \"$granary\" --meta $meta get /bench.bin - > /dev/null"
+
 echo "dd write (conv=fsync)" >&2
 timed dd_write dd if="$file" of="$workdir/dd.out" bs=1M conv=fsync status=none
 rm -f "$workdir/dd.out"
@@ -124,6 +132,8 @@ get_cold=$(mbps "$bytes" "${secs[get_cold]}")
 get_warm=$(mbps "$bytes" "${secs[get_warm]}")
 null_cold=$(mbps "$bytes" "${secs[null_cold]}")
 null_warm=$(mbps "$bytes" "${secs[null_warm]}")
+tcp_cold=$(mbps "$bytes" "${secs[tcp_cold]}")
+tcp_warm=$(mbps "$bytes" "${secs[tcp_warm]}")
 dd_write=$(mbps "$bytes" "${secs[dd_write]}")
 dd_read=$(mbps "$bytes" "${secs[dd_read]}")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2fx" : "-"), a / b }'; }
@@ -141,10 +151,13 @@ cat <<EOF
 | granary get, warm | $get_warm | ${secs[get_warm]} | $(ratio "$get_warm" "$iperf_mbs") of iperf3 |
 | granary get to /dev/null, cold | $null_cold | ${secs[null_cold]} | $(ratio "$null_cold" "$dd_read") of dd read |
 | granary get to /dev/null, warm | $null_warm | ${secs[null_warm]} | $(ratio "$null_warm" "$iperf_mbs") of iperf3 |
+| get to /dev/null over TCP (local reads off), cold | $tcp_cold | ${secs[tcp_cold]} | $(ratio "$tcp_cold" "$dd_read") of dd read |
+| get to /dev/null over TCP (local reads off), warm | $tcp_warm | ${secs[tcp_warm]} | $(ratio "$tcp_warm" "$iperf_mbs") of iperf3 |
 | dd write, conv=fsync | $dd_write | ${secs[dd_write]} | baseline for put |
 | dd read, cold | $dd_read | ${secs[dd_read]} | baseline for cold get |
 | iperf3 loopback, 5 s | $iperf_mbs | 5 | baseline for warm get |
 
-get verified byte-identical: $verified. Note: R=3 on one host writes every byte
+get verified byte-identical: $verified. The chunk servers share this host, so
+gets read replica files directly (local reads) unless GRANARY_LOCAL_READS=0. Note: R=3 on one host writes every byte
 three times to the same disk, so put is bounded by about a third of dd write.
 EOF

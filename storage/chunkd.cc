@@ -11,6 +11,7 @@
 #include "common/net/rpc_server.h"
 #include "storage/service/chunk_service.h"
 #include "storage/service/heartbeat.h"
+#include "storage/service/local_read_server.h"
 #include "storage/store/chunk_store.h"
 #include "storage/store/file_util.h"
 
@@ -118,6 +119,16 @@ int RunChunkd(const ChunkdOptions& o) {
     }
   }
 
+  service::LocalReadServer local_reads(io.get_executor(), disk.get_executor(), store, advertise);
+  if (o.local_reads) {
+    st = local_reads.Start();
+    if (st.ok()) {
+      LOG_INFO("local reads on for clients on this host");
+    } else {
+      LOG_WARN("{}", st.message());
+    }
+  }
+
   service::HeartbeatOptions hb_opts;
   hb_opts.meta_address = o.meta;
   hb_opts.advertise_address = advertise;
@@ -132,6 +143,7 @@ int RunChunkd(const ChunkdOptions& o) {
     if (ec) return;
     LOG_INFO("signal {}: stopping", sig);
     server.Stop();
+    local_reads.Stop();
     hb.Stop();
     svc.Stop();
     asio::co_spawn(io, Drain(io, svc, peers, meta), LogRootFailure("shutdown"));

@@ -83,6 +83,10 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       RETURN_IF_ERROR(GetString(node, source, key, &(o->*(s->second))));
     } else if (i != std::end(kInts)) {
       RETURN_IF_ERROR(GetInt(node, source, key, &(o->*(i->second))));
+    } else if (key == "local_reads") {
+      std::optional<bool> v = node.value<bool>();
+      if (!v || !node.is_boolean()) return KeyError(source, key, "must be true or false");
+      o->local_reads = *v;
     } else if (key == "data_dirs") {
       RETURN_IF_ERROR(GetStrings(node, source, key, &o->data_dirs));
     } else {
@@ -162,6 +166,9 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
       app.add_option("--port-file", flags.port_file, "write \"host:port\\n\" here once listening");
   auto* io = app.add_option("--io-threads", flags.io_threads, "network threads (default 2)");
   auto* disk = app.add_option("--disk-threads", flags.disk_threads, "file I/O threads (default 8)");
+  bool no_local_reads = false;
+  app.add_flag("--no-local-reads", no_local_reads,
+               "do not hand replica files to clients on this host");
   dirs->take_all();
   try {
     app.parse(argc, argv);
@@ -200,6 +207,7 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   if (port_file->count()) opts.port_file = flags.port_file;
   if (io->count()) opts.io_threads = flags.io_threads;
   if (disk->count()) opts.disk_threads = flags.disk_threads;
+  if (no_local_reads) opts.local_reads = false;
   Status st = ValidateOptions(opts);
   if (!st.ok()) {
     std::cerr << "granary-chunkd: " << st.message() << "\n";

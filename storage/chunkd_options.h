@@ -15,6 +15,8 @@
 //   port_file = ""                 # written with "host:port\n" once listening
 //   io_threads = 2                 # threads serving the network
 //   disk_threads = 8               # threads doing file I/O and checksums
+//   local_reads = true             # clients on this host may read replica
+//                                  # files directly (common/net/local_read.h)
 
 #include <optional>
 #include <string>
@@ -36,6 +38,7 @@ struct ChunkdOptions {
   std::string port_file;
   int io_threads = 2;
   int disk_threads = 8;
+  bool local_reads = true;
 };
 
 // Applies the [chunkd] table of a TOML document to `opts`. `source` names the

@@ -70,7 +70,17 @@ Status Download(Client& client, const std::string& remote, int fd, const std::st
 
 // Writes into a temporary file beside job.local, then renames it into place,
 // so a failed download never leaves a truncated file under the real name.
+// A destination that exists and is not a regular file (/dev/null, a FIFO, a
+// terminal) is written in place: renaming over it would replace the device.
 Status DownloadFile(Client& client, const FileJob& job, bool fsync, TransferProgress& progress) {
+  struct stat st {};
+  if (::stat(job.local.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    int fd = ::open(job.local.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return LocalError("open", job.local, errno);
+    Status s = Download(client, job.remote, fd, job.local, progress);
+    if (close(fd) != 0 && s.ok()) s = LocalError("close", job.local, errno);
+    return s;
+  }
   fs::path local(job.local);
   std::string tmp =
       (local.parent_path() / ("." + local.filename().string() + ".granary-XXXXXX")).string();

@@ -1,6 +1,9 @@
 #include "client/src/chunk_io.h"
 
+#include <optional>
 #include <string>
+
+#include "common/net/run_blocking.h"
 
 namespace granary::client {
 namespace {
@@ -68,6 +71,25 @@ net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkIn
   std::string errors;
   for (int attempt = 0; attempt < n; ++attempt) {
     const auto& replica = chunk.replicas((preferred + attempt) % n);
+    if (LocalChunks* local = ctx.local_chunks()) {
+      // A replica on this host is read from its file; anything that keeps
+      // that from working falls through to the network below.
+      bool segments = false;
+      std::optional<Buffer> got = co_await net::RunBlocking(ctx.local_read_executor(), [&] {
+        return req.range_length() > 0
+                   ? local->ReadRange(replica.address(), chunk, req.first_block(),
+                                      req.range_offset(), req.range_length(), &segments)
+                   : local->ReadBlocks(replica.address(), chunk, req.first_block(),
+                                       req.block_count());
+      });
+      if (got) {
+        resp->set_block_count(req.block_count());
+        resp->set_segments(segments);
+        resp->set_first_segment(segments ? req.range_offset() / codec::kSegmentSize : 0);
+        *payload = std::move(*got);
+        co_return Status::Ok();
+      }
+    }
     auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
         replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, payload);
     if (!errors.empty()) errors += "; ";

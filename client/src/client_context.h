@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/src/local_chunks.h"
 #include "common/net/asio_types.h"
 #include "common/net/rpc_client.h"
 #include "granary/client.h"
@@ -23,6 +24,10 @@ class ClientContext {
   asio::io_context& io() { return io_; }
   asio::thread_pool& encode_pool() { return encode_pool_; }
   net::ConnectionPool& chunk_servers() { return chunk_pool_; }
+  // Replicas on this host read from their files; null when local reads are
+  // off. Its calls block: run them on local_read_executor().
+  LocalChunks* local_chunks() const { return local_chunks_.get(); }
+  net::Executor local_read_executor() { return local_read_pool_.get_executor(); }
   net::Millis timeout() const { return options_.rpc_timeout; }
 
   // One metadata call with the client's deadline. Only connecting is tried
@@ -61,7 +66,12 @@ class ClientContext {
   asio::thread_pool encode_pool_;
   net::ConnectionPool meta_pool_;
   net::ConnectionPool chunk_pool_;
+  asio::thread_pool local_read_pool_;
+  std::unique_ptr<LocalChunks> local_chunks_;
   std::vector<std::thread> threads_;
+
+  // ClientOptions::local_reads, unless GRANARY_LOCAL_READS says otherwise.
+  static bool LocalReadsOn(const ClientOptions& o);
 };
 
 }  // namespace granary::client

@@ -1,6 +1,9 @@
 // Client: namespace operations over the metadata service.
 #include <unistd.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "client/src/client_context.h"
 #include "common/codec/block.h"
 #include "client/src/convert.h"
@@ -17,7 +20,9 @@ ClientContext::ClientContext(ClientOptions options)
       work_(io_.get_executor()),
       encode_pool_(options_.encode_threads > 0 ? options_.encode_threads : 1),
       meta_pool_(io_.get_executor(), options_.rpc_timeout, 1),
-      chunk_pool_(io_.get_executor(), options_.rpc_timeout, options_.connections_per_server) {
+      chunk_pool_(io_.get_executor(), options_.rpc_timeout, options_.connections_per_server),
+      local_read_pool_(LocalReadsOn(options_) ? options_.local_read_threads : 1) {
+  if (LocalReadsOn(options_)) local_chunks_ = std::make_unique<LocalChunks>();
   int n = options_.io_threads > 0 ? options_.io_threads : 1;
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
 }
@@ -40,6 +45,14 @@ ClientContext::~ClientContext() {
   io_.stop();
   for (auto& t : threads_) t.join();
   encode_pool_.join();
+  local_read_pool_.join();
+}
+
+bool ClientContext::LocalReadsOn(const ClientOptions& o) {
+  if (const char* env = std::getenv("GRANARY_LOCAL_READS"); env != nullptr && *env != '\0') {
+    return std::string_view(env) != "0";
+  }
+  return o.local_reads && o.local_read_threads > 0;
 }
 
 namespace {
@@ -270,6 +283,10 @@ class ClientImpl final : public Client {
   }
 
   const std::string& client_id() const override { return ctx_->options().client_id; }
+  uint64_t LocalReadBytes() const override {
+    const LocalChunks* local = ctx_->local_chunks();
+    return local ? local->bytes_read() : 0;
+  }
 
   Result<FsStats> StatFs() override {
     auto r = ctx_->RunSync(

@@ -1,6 +1,6 @@
 // CHUNK_DELETE, CHUNK_LIST, PING, registration and the janitor.
 #include "common/log.h"
-#include "storage/service/blocking.h"
+#include "common/net/run_blocking.h"
 #include "storage/service/chunk_service.h"
 
 namespace granary::storage::service {
@@ -59,7 +59,7 @@ net::Awaitable<Status> ChunkService::Delete(net::CallContext& /*ctx*/,
                                             proto::ChunkDeleteResponse* resp) {
   // Deleting what is not here succeeds: metad may resend a delete whose
   // answer it missed, and the end state is the same.
-  Result<uint32_t> deleted = co_await RunBlocking(disk_, [&]() -> Result<uint32_t> {
+  Result<uint32_t> deleted = co_await net::RunBlocking(disk_, [&]() -> Result<uint32_t> {
     uint32_t n = 0;
     for (const proto::ChunkRef& ref : req.chunks()) {
       Result<bool> r = store_.Delete({ref.chunk_id(), ref.version()});
@@ -77,7 +77,7 @@ net::Awaitable<Status> ChunkService::Delete(net::CallContext& /*ctx*/,
 net::Awaitable<Status> ChunkService::List(net::CallContext& /*ctx*/,
                                           const proto::ChunkListRequest& /*req*/,
                                           proto::ChunkListResponse* resp) {
-  std::vector<store::ChunkKey> keys = co_await RunBlocking(disk_, [&] { return store_.List(); });
+  std::vector<store::ChunkKey> keys = co_await net::RunBlocking(disk_, [&] { return store_.List(); });
   if (keys.size() > options_.max_list_chunks) {
     // A partial list would read as "the rest is gone"; refuse instead.
     co_return Status::ResourceExhausted(std::to_string(keys.size()) +
@@ -103,7 +103,7 @@ net::Awaitable<Status> ChunkService::Ping(net::CallContext& /*ctx*/,
 net::Awaitable<void> ChunkService::RunJanitor() {
   while (co_await stop_.SleepFor(options_.janitor_interval)) {
     try {
-      co_await RunBlocking(disk_,
+      co_await net::RunBlocking(disk_,
                            [&] { return store_.AbortIdleWrites(options_.idle_write_timeout); });
     } catch (const std::exception& e) {
       LOG_ERROR("janitor: {}", e.what());

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
-#include "storage/service/blocking.h"
+#include "common/net/run_blocking.h"
 
 namespace granary::storage::service {
 namespace {
@@ -55,7 +55,7 @@ net::Awaitable<void> Heartbeater::Run() {
 
 net::Awaitable<Result<proto::NodeInfo>> Heartbeater::Describe() {
   // statvfs on every folder: a disk call, so on the pool.
-  Result<store::StoreUsage> usage = co_await RunBlocking(disk_, [&] { return store_.Usage(); });
+  Result<store::StoreUsage> usage = co_await net::RunBlocking(disk_, [&] { return store_.Usage(); });
   if (!usage.ok()) co_return usage.status();
   proto::NodeInfo n;
   n.set_node_id(store_.node_id());
@@ -102,7 +102,7 @@ net::Awaitable<Result<bool>> Heartbeater::Beat() {
 net::Awaitable<void> Heartbeater::DeleteReplicas(const proto::HeartbeatResponse& resp) {
   // A failed delete is logged and left: metad repeats the request until the
   // replica is gone from this node's reports.
-  size_t deleted = co_await RunBlocking(disk_, [&] {
+  size_t deleted = co_await net::RunBlocking(disk_, [&] {
     size_t n = 0;
     for (const proto::ChunkRef& ref : resp.delete_chunks()) {
       const store::ChunkKey key{ref.chunk_id(), ref.version()};

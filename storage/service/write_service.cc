@@ -13,7 +13,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include "common/log.h"
-#include "storage/service/blocking.h"
+#include "common/net/run_blocking.h"
 #include "storage/service/chunk_service.h"
 
 namespace granary::storage::service {
@@ -70,7 +70,7 @@ net::Awaitable<Status> ChunkService::WritePiece(net::CallContext& ctx,
   // Shared, never copied: the local write and the forward read the same bytes.
   auto payload = std::make_shared<const Buffer>(std::move(ctx.payload));
   // Checksumming up to 20 MiB is a few ms of CPU: keep it off the I/O thread.
-  Result<store::PieceLayout> layout = co_await RunBlocking(disk_, [&] {
+  Result<store::PieceLayout> layout = co_await net::RunBlocking(disk_, [&] {
     return store::ValidatePiece(payload->span(), req.offset(), req.first_block(),
                                 req.block_count());
   });
@@ -80,7 +80,7 @@ net::Awaitable<Status> ChunkService::WritePiece(net::CallContext& ctx,
     co_return layout.status().WithContext(key.ToString());
   }
   auto local = [&]() -> net::Awaitable<Status> {
-    co_return co_await RunBlocking(
+    co_return co_await net::RunBlocking(
         disk_, [&] { return store_.WritePiece(key, *layout, payload->span()); });
   };
   if (req.chain_size() == 0) co_return co_await local();
@@ -93,7 +93,7 @@ net::Awaitable<Status> ChunkService::Commit(const proto::ChunkWriteRequest& req)
   const store::CommitSpec spec{req.total_blocks(), req.total_stored(), req.total_raw(),
                                req.fsync()};
   auto local = [&]() -> net::Awaitable<Status> {
-    Status st = co_await RunBlocking(disk_, [&] { return store_.Commit(key, spec); });
+    Status st = co_await net::RunBlocking(disk_, [&] { return store_.Commit(key, spec); });
     if (st.ok()) {
       LOG_DEBUG("committed {} ({} blocks{})", key.ToString(), spec.total_blocks,
                 spec.fsync ? ", synced" : "");

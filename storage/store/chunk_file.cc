@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "common/codec/chunk_file_io.h"
 #include "common/log.h"
 
 namespace granary::storage::store {
@@ -11,22 +12,7 @@ Result<std::shared_ptr<const ChunkFile>> OpenChunkFile(const std::string& path) 
   file->path = path;
   ASSIGN_OR_RETURN(file->fd, OpenFile(path, O_RDONLY));
   ASSIGN_OR_RETURN(uint64_t size, FileSize(file->fd.get(), path));
-  if (size < kTrailerSize) {
-    return Status::Corruption(path + " is " + std::to_string(size) +
-                              " bytes, too short for a chunk file");
-  }
-  // Two reads: the trailer says how long the footer is, then the whole footer
-  // (table + trailer again) is read in one piece so its checksum covers one
-  // contiguous buffer. ParseTrailer bounds the table before it is allocated.
-  uint8_t trailer[kTrailerSize];
-  RETURN_IF_ERROR(PReadAll(file->fd.get(), trailer, size - kTrailerSize, path));
-  Result<TrailerInfo> info = ParseTrailer(trailer, size);
-  if (!info.ok()) return info.status().WithContext(path);
-  Buffer footer(info->table_size() + kTrailerSize);
-  RETURN_IF_ERROR(PReadAll(file->fd.get(), footer.span(), info->table_offset(), path));
-  Result<ChunkFooter> parsed = ParseFooter(footer.span(), size);
-  if (!parsed.ok()) return parsed.status().WithContext(path);
-  file->footer = std::move(parsed).value();
+  ASSIGN_OR_RETURN(file->footer, codec::ReadChunkFooter(file->fd.get(), size, path));
   return std::shared_ptr<const ChunkFile>(std::move(file));
 }
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/codec/chunk_file_io.h"
+
 namespace granary::storage::store {
 
 UniqueFd::~UniqueFd() {
@@ -58,21 +60,7 @@ Status PWriteAll(int fd, ByteSpan data, uint64_t offset, std::string_view path) 
 }
 
 Status PReadAll(int fd, MutableByteSpan out, uint64_t offset, std::string_view path) {
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "read " + std::string(path));
-    }
-    if (n == 0) {
-      return Status::Corruption(std::string(path) + " ends at " + std::to_string(offset + done) +
-                                ", expected at least " + std::to_string(offset + out.size()));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
+  return codec::PReadExact(fd, out, offset, path);
 }
 
 Result<uint64_t> FileSize(int fd, std::string_view path) {

@@ -1,5 +1,10 @@
 // Runs the real `granary` binary against a TestCluster.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/test_cluster.h"
@@ -146,6 +151,28 @@ TEST_F(GranaryCliTest, StdinStdoutAndCat) {
   EXPECT_TRUE(cat.out == data);
   auto st = Granary({"stat", "/stdin.bin"});
   EXPECT_NE(st.out.find("replicas: 2"), std::string::npos) << st.out;
+}
+
+// A destination that is not a regular file (/dev/null, a FIFO) is written
+// to, never replaced by a renamed temporary file.
+TEST_F(GranaryCliTest, GetIntoAFifoWritesThroughIt) {
+  std::string data = RandomData(3 * 1024 * 1024 + 1, 5);
+  EXPECT_EXIT_CODE(Granary({"put", "--no-fsync", "-", "/fifo.bin"}, data), 0);
+  TempDir tmp;
+  const std::string fifo = tmp.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  auto get = Granary({"get", "/fifo.bin", fifo});
+  reader.join();
+  EXPECT_EXIT_CODE(get, 0);
+  EXPECT_TRUE(got == data) << got.size() << " bytes came through the FIFO";
+  struct stat st {};
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
 }
 
 TEST_F(GranaryCliTest, MkdirMvSetattrDfClusterStatus) {

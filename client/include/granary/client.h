@@ -56,6 +56,13 @@ struct ClientOptions {
   uint32_t write_window = 16;
   // zstd level used for blocks that compress.
   int zstd_level = 1;
+  // Replicas held by chunk servers on this host are read from their files
+  // (descriptors handed over a Unix socket; see common/net/local_read.h),
+  // not over TCP. The environment variable GRANARY_LOCAL_READS=0 or =1
+  // overrides this, for every client in the process.
+  bool local_reads = true;
+  // Threads doing those file reads (they block on the disk when cold).
+  int local_read_threads = 4;
 };
 
 enum class FileType { kUnknown, kFile, kDirectory, kSymlink };
@@ -348,6 +355,10 @@ class Client {
   // Cluster.
   virtual Result<FsStats> StatFs() = 0;
   virtual Result<std::vector<NodeStatus>> ListNodes() = 0;
+
+  // Bytes this client has read straight from replica files of chunk servers
+  // on its own host (ClientOptions::local_reads).
+  virtual uint64_t LocalReadBytes() const = 0;
 };
 
 // Path helpers shared by the library and the CLI.

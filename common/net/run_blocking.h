@@ -9,19 +9,19 @@
 
 #include "common/net/asio_types.h"
 
-namespace granary::storage::service {
+namespace granary::net {
 
 // `f` is called exactly once on `pool`. It may capture the caller's locals by
 // reference: the caller stays suspended until `f` has returned.
 template <class F>
-net::Awaitable<std::invoke_result_t<F&>> RunBlocking(net::Executor pool, F f) {
+Awaitable<std::invoke_result_t<F&>> RunBlocking(Executor pool, F f) {
   using R = std::invoke_result_t<F&>;
   // Asio 1.22's co_spawn needs a default-constructible result; R (a Result<T>)
   // need not be, so the value travels through an optional in this frame.
   std::optional<R> out;
   co_await asio::co_spawn(
       pool,
-      [&]() -> net::Awaitable<void> {
+      [&]() -> Awaitable<void> {
         out.emplace(f());
         co_return;
       },
@@ -29,4 +29,4 @@ net::Awaitable<std::invoke_result_t<F&>> RunBlocking(net::Executor pool, F f) {
   co_return std::move(*out);
 }
 
-}  // namespace granary::storage::service
+}  // namespace granary::net

@@ -1,4 +1,4 @@
-#include "storage/store/chunk_format.h"
+#include "common/codec/chunk_format.h"
 
 #include <charconv>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "common/codec/block.h"
 #include "common/endian.h"
 
-namespace granary::storage::store {
+namespace granary::codec {
 namespace {
 
 constexpr size_t kTrailerChecksumOffset = kTrailerSize - 8;
@@ -216,4 +216,4 @@ std::optional<ChunkKey> ParseChunkFileName(std::string_view name) {
   return key;
 }
 
-}  // namespace granary::storage::store
+}  // namespace granary::codec

@@ -1,0 +1,232 @@
+#include "client/src/local_chunks.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "common/codec/chunk_file_io.h"
+#include "common/endian.h"
+#include "common/log.h"
+#include "common/net/local_read.h"
+
+namespace granary::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A server that is not on this host (or refuses us) is asked again after
+// this long: servers come and go, but not every read should pay a connect.
+constexpr auto kRetryRemote = std::chrono::seconds(30);
+// A stopped or overloaded server must not stall a read past this: the
+// network path (with its own deadline) takes over.
+constexpr int kSocketTimeoutMs = 2000;
+
+std::string ReplicaName(const std::string& address, const proto::ChunkInfo& c) {
+  return "chunk " + std::to_string(c.chunk_id()) + " v" + std::to_string(c.version()) + " on " +
+         address;
+}
+
+void CloseFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+struct LocalChunks::File {
+  int fd = -1;
+  codec::ChunkFooter footer;
+  ~File() { CloseFd(fd); }
+};
+
+struct LocalChunks::Server {
+  std::mutex mu;  // one request at a time on `sock`
+  int sock = -1;
+  Clock::time_point retry_after{};
+  ~Server() { CloseFd(sock); }
+};
+
+LocalChunks::LocalChunks(size_t max_files) : max_files_(max_files == 0 ? 1 : max_files) {}
+LocalChunks::~LocalChunks() = default;
+
+uint64_t LocalChunks::bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
+
+Result<std::shared_ptr<const LocalChunks::File>> LocalChunks::Fetch(
+    Server& server, const std::string& address, const proto::ChunkInfo& chunk) {
+  const std::string name = net::LocalReadSocketName(address);
+  uint8_t req[net::kLocalReadRequestSize] = {};
+  PutU32(req, net::kLocalReadRequestMagic);
+  PutU32(req + 4, net::kLocalReadFormat);
+  PutU64(req + 8, chunk.chunk_id());
+  PutU64(req + 16, chunk.version());
+  // A kept connection may have been closed by a restarted server: one retry
+  // on a fresh connection.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (server.sock < 0) {
+      sockaddr_un sa{};
+      if (name.size() > sizeof sa.sun_path) return Status::Unavailable("socket name too long");
+      sa.sun_family = AF_UNIX;
+      std::memcpy(sa.sun_path, name.data(), name.size());
+      const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+      server.sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (server.sock < 0) return Status::Unavailable(std::strerror(errno));
+      timeval tv{kSocketTimeoutMs / 1000, (kSocketTimeoutMs % 1000) * 1000};
+      (void)::setsockopt(server.sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      (void)::setsockopt(server.sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      if (::connect(server.sock, reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
+        CloseFd(server.sock);
+        server.retry_after = Clock::now() + kRetryRemote;
+        return Status::Unavailable("not on this host");
+      }
+    }
+    if (::send(server.sock, req, sizeof req, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof req)) {
+      CloseFd(server.sock);
+      continue;
+    }
+    uint8_t reply[net::kLocalReadReplySize];
+    iovec iov{reply, sizeof reply};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do {
+      n = ::recvmsg(server.sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+    } while (n < 0 && errno == EINTR);
+    int fd = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+          c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+      }
+    }
+    auto file = std::make_shared<File>();
+    file->fd = fd;  // closed with `file` on every error below
+    if (n == 0 && attempt == 0) {
+      CloseFd(server.sock);
+      continue;
+    }
+    if (n != static_cast<ssize_t>(sizeof reply) || GetU32(reply) != net::kLocalReadReplyMagic ||
+        (msg.msg_flags & MSG_CTRUNC) != 0) {
+      // A timeout (stopped server) or garbage: drop the connection.
+      CloseFd(server.sock);
+      return Status::Unavailable("no usable reply from the local socket");
+    }
+    const auto code = static_cast<proto::ErrorCode>(GetU32(reply + 4));
+    if (code == proto::PERMISSION_DENIED) server.retry_after = Clock::now() + kRetryRemote;
+    if (code != proto::OK) return Status::FromCode(code, "local read refused");
+    if (fd < 0) return Status::Protocol("no descriptor with the reply");
+    const uint64_t size = GetU64(reply + 8);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
+      return Status::Corruption("replica file size differs from the server's");
+    }
+    ASSIGN_OR_RETURN(file->footer,
+                     codec::ReadChunkFooter(fd, size, "local " + ReplicaName(address, chunk)));
+    if (file->footer.key.chunk_id != chunk.chunk_id() ||
+        file->footer.key.version != chunk.version() ||
+        file->footer.blocks.size() != chunk.block_count()) {
+      return Status::Corruption("local replica file does not hold " + ReplicaName(address, chunk));
+    }
+    return std::shared_ptr<const File>(std::move(file));
+  }
+  return Status::Unavailable("local socket closed");
+}
+
+std::shared_ptr<const LocalChunks::File> LocalChunks::Open(const std::string& address,
+                                                          const proto::ChunkInfo& chunk) {
+  const Key key{address, chunk.chunk_id(), chunk.version()};
+  std::shared_ptr<Server> server;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = files_.find(key); it != files_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.second);
+      return it->second.first;
+    }
+    auto& s = servers_[address];
+    if (!s) s = std::make_shared<Server>();
+    server = s;
+  }
+  Result<std::shared_ptr<const File>> file;
+  {
+    std::lock_guard lock(server->mu);
+    if (server->sock < 0 && Clock::now() < server->retry_after) return nullptr;
+    file = Fetch(*server, address, chunk);
+  }
+  if (!file.ok()) {
+    const auto code = file.status().code();
+    if (code != proto::UNAVAILABLE && code != proto::CHUNK_NOT_FOUND) {
+      LOG_WARN("local read of {} not possible: {}", ReplicaName(address, chunk),
+               file.status().ToString());
+    }
+    return nullptr;
+  }
+  std::lock_guard lock(mu_);
+  if (auto it = files_.find(key); it != files_.end()) return it->second.first;  // raced
+  lru_.push_front(key);
+  files_.emplace(key, std::make_pair(*file, lru_.begin()));
+  while (files_.size() > max_files_) {
+    files_.erase(lru_.back());
+    lru_.pop_back();
+  }
+  return *file;
+}
+
+void LocalChunks::Drop(const std::string& address, const proto::ChunkInfo& chunk) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(Key{address, chunk.chunk_id(), chunk.version()});
+  if (it == files_.end()) return;
+  lru_.erase(it->second.second);
+  files_.erase(it);
+}
+
+std::optional<Buffer> LocalChunks::ReadBlocks(const std::string& address,
+                                              const proto::ChunkInfo& chunk, uint32_t first,
+                                              uint32_t count) {
+  std::shared_ptr<const File> file = Open(address, chunk);
+  if (!file) return std::nullopt;
+  const auto& blocks = file->footer.blocks;
+  if (count == 0 || first >= blocks.size() || count > blocks.size() - first) return std::nullopt;
+  const uint64_t start = blocks[first].offset;
+  const uint64_t end = blocks[first + count - 1].end();
+  Buffer out(end - start);
+  Status st = codec::PReadExact(file->fd, out.span(), start, ReplicaName(address, chunk));
+  if (!st.ok()) {
+    LOG_WARN("local read failed, using the network: {}", st.ToString());
+    Drop(address, chunk);
+    return std::nullopt;
+  }
+  bytes_read_.fetch_add(out.size(), std::memory_order_relaxed);
+  return out;
+}
+
+std::optional<Buffer> LocalChunks::ReadRange(const std::string& address,
+                                             const proto::ChunkInfo& chunk, uint32_t block,
+                                             uint32_t offset, uint32_t length, bool* segments) {
+  std::shared_ptr<const File> file = Open(address, chunk);
+  if (!file) return std::nullopt;
+  const auto& blocks = file->footer.blocks;
+  if (block >= blocks.size()) return std::nullopt;
+  Result<std::optional<Buffer>> r = codec::ReadSegmentRange(
+      file->fd, blocks[block].offset, blocks[block].encoded_size(), offset, length);
+  if (!r.ok()) {
+    if (r.status().code() != proto::INVALID_ARGUMENT) Drop(address, chunk);
+    return std::nullopt;
+  }
+  if (!r->has_value()) {
+    *segments = false;
+    return ReadBlocks(address, chunk, block, 1);
+  }
+  *segments = true;
+  bytes_read_.fetch_add((*r)->size(), std::memory_order_relaxed);
+  return std::move(**r);
+}
+
+}  // namespace granary::client

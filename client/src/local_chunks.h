@@ -1,0 +1,71 @@
+#pragma once
+// LocalChunks: reads replicas held by chunk servers on this host straight
+// from their files (protocol: common/net/local_read.h). The server hands over
+// a read-only descriptor once per replica; after that a read is one pread,
+// with no TCP, no server thread and no copy through a socket. Callers verify
+// every block as they do for network replies.
+//
+// Every call blocks (socket round trip, pread): run them off the I/O threads.
+// Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "common/buffer.h"
+#include "common/codec/chunk_format.h"
+#include "common/proto/granary.pb.h"
+#include "common/status.h"
+
+namespace granary::client {
+
+class LocalChunks {
+ public:
+  // `max_files`: replica descriptors kept open (least recently used closed).
+  explicit LocalChunks(size_t max_files = 256);
+  ~LocalChunks();
+
+  // Blocks [first, first + count) of `chunk` as the replica at `address`
+  // stores them (headers + stored bytes, back to back: a CHUNK_READ reply).
+  // nullopt when that replica cannot be read locally (another host, local
+  // reads off on the server, the replica not there): use the network.
+  std::optional<Buffer> ReadBlocks(const std::string& address, const proto::ChunkInfo& chunk,
+                                   uint32_t first, uint32_t count);
+
+  // A ranged read of one block, as CHUNK_READ with range_* answers it: the
+  // covering segments when the block is segmented (*segments = true), else
+  // the whole encoded block. nullopt as for ReadBlocks.
+  std::optional<Buffer> ReadRange(const std::string& address, const proto::ChunkInfo& chunk,
+                                  uint32_t block, uint32_t offset, uint32_t length,
+                                  bool* segments);
+
+  // Forgets the open replica (after its bytes failed verification).
+  void Drop(const std::string& address, const proto::ChunkInfo& chunk);
+
+  // Bytes read from local replica files so far.
+  uint64_t bytes_read() const;
+
+ private:
+  struct File;
+  struct Server;
+  using Key = std::tuple<std::string, uint64_t, uint64_t>;  // address, chunk, version
+
+  std::shared_ptr<const File> Open(const std::string& address, const proto::ChunkInfo& chunk);
+  Result<std::shared_ptr<const File>> Fetch(Server& server, const std::string& address,
+                                            const proto::ChunkInfo& chunk);
+
+  const size_t max_files_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Server>> servers_;
+  std::list<Key> lru_;  // front = most recent
+  std::map<Key, std::pair<std::shared_ptr<const File>, std::list<Key>::iterator>> files_;
+  std::atomic<uint64_t> bytes_read_{0};
+};
+
+}  // namespace granary::client
