@@ -91,6 +91,12 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   integer("lease_ms", &o->meta.lease_ms);
   integer("wal_sync_interval_ms", &o->meta.wal_sync_interval_ms);
   integer("orphan_ttl_ms", &o->meta.orphan_ttl_ms);
+  integer("trash_ms", &o->meta.trash_ms);
+  integer("repair_delay_ms", &o->meta.repair.delay_ms);
+  integer("repair_interval_ms", &o->meta.repair.interval_ms);
+  integer("repair_full_scan_interval_ms", &o->meta.repair.full_scan_interval_ms);
+  integer("repair_max_inflight", &o->meta.repair.max_inflight);
+  integer("repair_copy_timeout_ms", &o->meta.repair.copy_timeout_ms);
   integer("io_threads", &o->io_threads);
   integer("kv_threads", &o->service.worker_threads);
   integer("min_free_bytes", &o->meta.placement.min_free_bytes);
@@ -146,6 +152,14 @@ Status ValidateMetadOptions(const MetadOptions& o) {
   RETURN_IF_ERROR(positive(o.meta.lease_ms, "lease_ms"));
   RETURN_IF_ERROR(positive(o.meta.wal_sync_interval_ms, "wal_sync_interval_ms"));
   RETURN_IF_ERROR(positive(o.meta.orphan_ttl_ms, "orphan_ttl_ms"));
+  RETURN_IF_ERROR(positive(o.meta.repair.interval_ms, "repair_interval_ms"));
+  RETURN_IF_ERROR(positive(o.meta.repair.full_scan_interval_ms, "repair_full_scan_interval_ms"));
+  RETURN_IF_ERROR(positive(o.meta.repair.max_inflight, "repair_max_inflight"));
+  RETURN_IF_ERROR(positive(o.meta.repair.copy_timeout_ms, "repair_copy_timeout_ms"));
+  if (o.meta.trash_ms < 0) return Status::InvalidArgument("trash_ms must not be negative");
+  if (o.meta.repair.delay_ms < 0) {
+    return Status::InvalidArgument("repair_delay_ms must not be negative");
+  }
   if (o.meta.heartbeat_interval_ms >= o.meta.nodes.node_timeout_ms) {
     return Status::InvalidArgument(fmt::format(
         "heartbeat_interval_ms = {} must be below node_timeout_ms = {} or nodes flap DOWN",
@@ -170,7 +184,8 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   std::string config, listen, data_dir, log_level, log_file, port_file;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0, min_free_bytes = 0;
-  int64_t node_timeout = 0, heartbeat = 0, lease = 0, wal_sync = 0, orphan_ttl = 0;
+  int64_t node_timeout = 0, heartbeat = 0, lease = 0, wal_sync = 0, orphan_ttl = 0,
+          repair_delay = 0;
   int io_threads = 0, kv_threads = 0;
   double min_free_percent = 0;
   app.add_option("--config", config, "TOML file with a [metad] table; flags override it");
@@ -188,6 +203,8 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
                                "WAL sync period after lazy commits (1000)");
   auto* o_orphan = app.add_option("--orphan-ttl-ms", orphan_ttl,
                                   "free an orphan not renewed by its client for this long (120000)");
+  auto* o_rd = app.add_option("--repair-delay-ms", repair_delay,
+                              "replace a DOWN node's replicas after this long (300000)");
   auto* o_io = app.add_option("--io-threads", io_threads, "network I/O threads (1)");
   auto* o_kv = app.add_option("--kv-threads", kv_threads, "metadata worker threads (16)");
   auto* o_mfb = app.add_option("--min-free-bytes", min_free_bytes,
@@ -229,6 +246,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   if (*o_lease) opts.meta.lease_ms = lease;
   if (*o_wal) opts.meta.wal_sync_interval_ms = wal_sync;
   if (*o_orphan) opts.meta.orphan_ttl_ms = orphan_ttl;
+  if (*o_rd) opts.meta.repair.delay_ms = repair_delay;
   if (*o_io) opts.io_threads = io_threads;
   if (*o_kv) opts.service.worker_threads = kv_threads;
   if (*o_mfb) opts.meta.placement.min_free_bytes = min_free_bytes;

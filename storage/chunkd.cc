@@ -12,6 +12,7 @@
 #include "storage/service/chunk_service.h"
 #include "storage/service/heartbeat.h"
 #include "storage/service/local_read_server.h"
+#include "storage/service/scrubber.h"
 #include "storage/store/chunk_store.h"
 #include "storage/store/file_util.h"
 
@@ -137,6 +138,12 @@ int RunChunkd(const ChunkdOptions& o) {
   // Both loops sleep on a StopSignal, which needs a strand.
   asio::co_spawn(asio::make_strand(io), hb.Run(), LogRootFailure("heartbeats"));
   asio::co_spawn(asio::make_strand(io), svc.RunJanitor(), LogRootFailure("janitor"));
+  service::ScrubOptions scrub_opts;
+  scrub_opts.bytes_per_sec = static_cast<uint64_t>(o.scrub_mbps) * 1'000'000;
+  scrub_opts.pass_interval = net::Millis(int64_t{o.scrub_pass_interval_s} * 1000);
+  scrub_opts.initial_delay = net::Millis(int64_t{o.scrub_start_delay_s} * 1000);
+  service::Scrubber scrubber(store, disk.get_executor(), scrub_opts);
+  asio::co_spawn(asio::make_strand(io), scrubber.Run(), LogRootFailure("scrub"));
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code& ec, int sig) {
@@ -145,6 +152,7 @@ int RunChunkd(const ChunkdOptions& o) {
     server.Stop();
     local_reads.Stop();
     hb.Stop();
+    scrubber.Stop();
     svc.Stop();
     asio::co_spawn(io, Drain(io, svc, peers, meta), LogRootFailure("shutdown"));
   });

@@ -25,10 +25,14 @@ Status GetString(const toml::node& node, std::string_view source, std::string_vi
   return Status::Ok();
 }
 
-Status GetInt(const toml::node& node, std::string_view source, std::string_view key, int* out) {
+Status GetInt(const toml::node& node, std::string_view source, std::string_view key, int* out,
+              int64_t min = 1, int64_t max = 1024) {
   if (!node.is_integer()) return KeyError(source, key, "must be an integer");
   const int64_t v = *node.value<int64_t>();
-  if (v < 1 || v > 1024) return KeyError(source, key, "must be between 1 and 1024");
+  if (v < min || v > max) {
+    return KeyError(source, key,
+                    "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
   *out = static_cast<int>(v);
   return Status::Ok();
 }
@@ -73,16 +77,26 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       {"io_threads", &ChunkdOptions::io_threads},
       {"disk_threads", &ChunkdOptions::disk_threads},
   };
+  // Scrub settings may be 0 (off, at once, back to back).
+  static const std::pair<std::string_view, int ChunkdOptions::*> kScrubInts[] = {
+      {"scrub_mbps", &ChunkdOptions::scrub_mbps},
+      {"scrub_pass_interval_s", &ChunkdOptions::scrub_pass_interval_s},
+      {"scrub_start_delay_s", &ChunkdOptions::scrub_start_delay_s},
+  };
   for (const auto& [k, node] : *t) {
     const std::string_view key = k.str();
     auto s = std::find_if(std::begin(kStrings), std::end(kStrings),
                           [&](const auto& e) { return e.first == key; });
     auto i = std::find_if(std::begin(kInts), std::end(kInts),
                           [&](const auto& e) { return e.first == key; });
+    auto scrub = std::find_if(std::begin(kScrubInts), std::end(kScrubInts),
+                              [&](const auto& e) { return e.first == key; });
     if (s != std::end(kStrings)) {
       RETURN_IF_ERROR(GetString(node, source, key, &(o->*(s->second))));
     } else if (i != std::end(kInts)) {
       RETURN_IF_ERROR(GetInt(node, source, key, &(o->*(i->second))));
+    } else if (scrub != std::end(kScrubInts)) {
+      RETURN_IF_ERROR(GetInt(node, source, key, &(o->*(scrub->second)), 0, 1'000'000'000));
     } else if (key == "local_reads") {
       std::optional<bool> v = node.value<bool>();
       if (!v || !node.is_boolean()) return KeyError(source, key, "must be true or false");
@@ -142,6 +156,10 @@ Status ValidateOptions(const ChunkdOptions& o) {
   }
   if (o.io_threads < 1 || o.io_threads > 1024) {
     return Status::InvalidArgument("--io-threads must be between 1 and 1024");
+  }
+  if (o.scrub_mbps < 0 || o.scrub_pass_interval_s < 0 || o.scrub_start_delay_s < 0) {
+    return Status::InvalidArgument("scrub_mbps, scrub_pass_interval_s, scrub_start_delay_s: "
+                                   "must not be negative");
   }
   if (o.disk_threads < 1 || o.disk_threads > 1024) {
     return Status::InvalidArgument("--disk-threads must be between 1 and 1024");

@@ -15,6 +15,9 @@
 //   port_file = ""                 # written with "host:port\n" once listening
 //   io_threads = 2                 # threads serving the network
 //   disk_threads = 8               # threads doing file I/O and checksums
+//   scrub_mbps = 16                # MB/s re-read and verified by the scrub; 0 = off
+//   scrub_pass_interval_s = 86400  # a scrub pass starts at most this often
+//   scrub_start_delay_s = 60       # first pass this long after startup
 //   local_reads = true             # clients on this host may read replica
 //                                  # files directly (common/net/local_read.h)
 
@@ -39,6 +42,9 @@ struct ChunkdOptions {
   int io_threads = 2;
   int disk_threads = 8;
   bool local_reads = true;
+  int scrub_mbps = 16;
+  int scrub_pass_interval_s = 86400;
+  int scrub_start_delay_s = 60;
 };
 
 // Applies the [chunkd] table of a TOML document to `opts`. `source` names the

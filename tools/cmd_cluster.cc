@@ -13,6 +13,15 @@ Status RunClusterStatus(const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto nodes, client->ListNodes());
   std::printf("metad: %s\n", address.c_str());
   std::fputs(RenderNodeTable(nodes).c_str(), stdout);
+  ASSIGN_OR_RETURN(RepairStatusInfo r, client->RepairStatus());
+  std::printf("\nrepair: %llu chunks under-replicated, %llu unrecoverable, %llu bad replicas; "
+              "copies: %llu in flight, %llu done (%s), %llu failed\n",
+              static_cast<unsigned long long>(r.under_replicated),
+              static_cast<unsigned long long>(r.unrecoverable),
+              static_cast<unsigned long long>(r.bad_replicas),
+              static_cast<unsigned long long>(r.copies_in_flight),
+              static_cast<unsigned long long>(r.copies_done), FormatBytes(r.bytes_copied).c_str(),
+              static_cast<unsigned long long>(r.copies_failed));
   return Status::Ok();
 }
 

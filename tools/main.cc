@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
-        RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck}) {
+        RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
+        RegisterNode, RegisterTrash}) {
     reg(app, ctx);
   }
   try {

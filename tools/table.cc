@@ -43,7 +43,8 @@ std::string RenderNodeTable(const std::vector<NodeStatus>& nodes) {
   uint64_t capacity = 0, used = 0, free = 0, chunks = 0;
   size_t up = 0;
   for (const NodeStatus& n : nodes) {
-    t.AddRow({n.node_id, n.address, n.failure_domain, n.up ? "up" : "down",
+    const std::string state = std::string(n.up ? "up" : "down") + (n.draining ? ", draining" : "");
+    t.AddRow({n.node_id, n.address, n.failure_domain, state,
               FormatBytes(n.capacity_bytes), FormatBytes(n.used_bytes), FormatBytes(n.free_bytes),
               std::to_string(n.chunk_count)});
     capacity += n.capacity_bytes;

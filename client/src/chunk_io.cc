@@ -65,12 +65,14 @@ namespace {
 net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                         const proto::ChunkReadRequest& req, size_t preferred,
                                         const std::string& what, proto::ChunkReadResponse* resp,
-                                        Buffer* payload) {
+                                        Buffer* payload, size_t* served = nullptr) {
   const int n = chunk.replicas_size();
   if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
   std::string errors;
   for (int attempt = 0; attempt < n; ++attempt) {
-    const auto& replica = chunk.replicas((preferred + attempt) % n);
+    const size_t index = (preferred + attempt) % n;
+    const auto& replica = chunk.replicas(index);
+    if (served) *served = index;
     if (LocalChunks* local = ctx.local_chunks()) {
       // A replica on this host is read from its file; anything that keeps
       // that from working falls through to the network below.
@@ -122,14 +124,33 @@ proto::ChunkReadRequest ReadRequest(const proto::ChunkInfo& chunk, uint32_t firs
 }  // namespace
 
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
-                                          uint32_t first_block, uint32_t count,
-                                          size_t preferred) {
+                                          uint32_t first_block, uint32_t count, size_t preferred,
+                                          size_t* served) {
   proto::ChunkReadResponse resp;
   Buffer payload;
   CO_RETURN_IF_ERROR(co_await ReadFromReplicas(
       ctx, chunk, ReadRequest(chunk, first_block, count), preferred,
-      "blocks " + std::to_string(first_block) + "+" + std::to_string(count), &resp, &payload));
+      "blocks " + std::to_string(first_block) + "+" + std::to_string(count), &resp, &payload,
+      served));
   co_return payload;
+}
+
+void ReportBadReplica(ClientContext& ctx, const proto::ChunkInfo& chunk, size_t index,
+                      const Status& why) {
+  if (index >= static_cast<size_t>(chunk.replicas_size())) return;
+  proto::ReportReplicasRequest req;
+  req.set_node_id(chunk.replicas(static_cast<int>(index)).node_id());
+  proto::ChunkRef* ref = req.add_chunks();
+  ref->set_chunk_id(chunk.chunk_id());
+  ref->set_version(chunk.version());
+  req.set_reason("client read: " + why.message().substr(0, 150));
+  // Best effort: the read already moved on to another replica.
+  asio::co_spawn(
+      ctx.io(),
+      [&ctx, req = std::move(req)]() -> net::Awaitable<void> {
+        (void)co_await ctx.Meta<proto::ReportReplicasResponse>(proto::META_REPORT_REPLICAS, req);
+      },
+      asio::detached);
 }
 
 net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,

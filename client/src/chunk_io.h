@@ -23,8 +23,15 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
 // Reads blocks [first_block, first_block + count) of a chunk and returns the
 // encoded blocks (header + stored bytes, back to back). Tries the replicas in
 // order starting at `preferred`, moving on after an error or timeout.
+// `*served` (when given) is the index of the replica that answered.
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
-                                          uint32_t first_block, uint32_t count, size_t preferred);
+                                          uint32_t first_block, uint32_t count, size_t preferred,
+                                          size_t* served = nullptr);
+
+// Tells metad, in the background, that replica `index` of `chunk` returned
+// bytes that failed verification, so it is replaced (docs/reliability.md).
+void ReportBadReplica(ClientContext& ctx, const proto::ChunkInfo& chunk, size_t index,
+                      const Status& why);
 
 // A ranged read of one block (ChunkReadRequest.range_*): the segments that
 // cover the range (segments = true: header, segment bytes, checksums), or the

@@ -312,6 +312,73 @@ class ClientImpl final : public Client {
     return out;
   }
 
+  Result<NodeStatus> NodeAdmin(std::string_view node_id, NodeAction action) override {
+    proto::NodeAdminRequest req;
+    req.set_node_id(std::string(node_id));
+    switch (action) {
+      case NodeAction::kStatus: req.set_action(proto::NodeAdminRequest::STATUS); break;
+      case NodeAction::kDrain: req.set_action(proto::NodeAdminRequest::DRAIN); break;
+      case NodeAction::kUndrain: req.set_action(proto::NodeAdminRequest::UNDRAIN); break;
+      case NodeAction::kRemove: req.set_action(proto::NodeAdminRequest::REMOVE); break;
+    }
+    auto r = ctx_->RunSync(ctx_->Meta<proto::NodeAdminResponse>(proto::META_NODE_ADMIN, req));
+    if (!r.ok()) return r.status();
+    return ToNodeStatus(r->node());
+  }
+
+  Result<RepairStatusInfo> RepairStatus() override {
+    auto r = ctx_->RunSync(ctx_->Meta<proto::RepairStatusResponse>(proto::META_REPAIR_STATUS,
+                                                                   proto::RepairStatusRequest{}));
+    if (!r.ok()) return r.status();
+    RepairStatusInfo out;
+    out.under_replicated = r->under_replicated();
+    out.unrecoverable = r->unrecoverable();
+    out.copies_in_flight = r->copies_in_flight();
+    out.copies_done = r->copies_done();
+    out.copies_failed = r->copies_failed();
+    out.bytes_copied = r->bytes_copied();
+    out.bad_replicas = r->bad_replicas();
+    out.last_scan_ms = r->last_scan_ms();
+    return out;
+  }
+
+  Result<std::vector<TrashItem>> TrashList() override {
+    std::vector<TrashItem> out;
+    proto::TrashListRequest req;
+    for (;;) {
+      auto r = ctx_->RunSync(ctx_->Meta<proto::TrashListResponse>(proto::META_TRASH_LIST, req));
+      if (!r.ok()) return r.status();
+      for (const auto& e : r->entries()) {
+        out.push_back({e.inode(), e.parent(), e.name(), e.deleted_ms(), e.expires_ms(), e.size()});
+      }
+      if (!r->more() || r->entries().empty()) return out;
+      req.set_start_after_inode(out.back().inode);
+      req.set_start_after_expires_ms(out.back().expires_ms);
+    }
+  }
+
+  Result<FileInfo> TrashRestore(uint64_t inode, std::string_view to) override {
+    proto::TrashRestoreRequest req;
+    req.set_inode(inode);
+    if (!to.empty()) {
+      ASSIGN_OR_RETURN(auto where, ParentAndName(to));
+      req.set_parent(where.first);
+      req.set_name(where.second);
+    }
+    auto r = ctx_->RunSync(ctx_->Meta<proto::TrashRestoreResponse>(proto::META_TRASH_RESTORE, req));
+    if (!r.ok()) return r.status();
+    return ToFileInfo(r->inode());
+  }
+
+  Result<uint64_t> TrashPurge(uint64_t inode, bool all) override {
+    proto::TrashPurgeRequest req;
+    req.set_inode(inode);
+    req.set_all(all);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::TrashPurgeResponse>(proto::META_TRASH_PURGE, req));
+    if (!r.ok()) return r.status();
+    return r->purged();
+  }
+
  private:
   Result<proto::Inode> ResolveSync(std::string_view path) {
     ASSIGN_OR_RETURN(std::string p, NormalizePath(path));

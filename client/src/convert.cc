@@ -54,6 +54,8 @@ NodeStatus ToNodeStatus(const proto::NodeInfo& n) {
   s.free_bytes = n.free_bytes();
   s.chunk_count = n.chunk_count();
   s.last_heartbeat_ms = n.last_heartbeat_ms();
+  s.draining = n.draining();
+  s.replicas_referenced = n.replicas_referenced();
   return s;
 }
 

@@ -105,6 +105,7 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   net::Awaitable<Status> Fetch(proto::ChunkInfo chunk, uint32_t first, std::vector<Dest> dests);
   net::Awaitable<Status> FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
                                    std::vector<Dest>& dests, size_t replica);
+  Status Use(const proto::ChunkInfo& chunk, uint32_t first, std::vector<Dest>& dests, Buffer got);
   void Prefetch(uint64_t from_block);
   // A small random read inside one block: only the 64 KiB segments covering
   // it cross the network (see codec::CodecId::kRawSegmented). UNIMPLEMENTED
@@ -135,9 +136,21 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
 net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
                                               std::vector<Dest>& dests, size_t replica) {
   const uint32_t count = static_cast<uint32_t>(dests.size());
-  CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica));
+  size_t served = replica;
+  CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica, &served));
+  Status st = Use(chunk, first, dests, std::move(got));
+  if (st.code() == proto::CHECKSUM_MISMATCH || st.code() == proto::CORRUPTION) {
+    ReportBadReplica(*ctx_, chunk, served, st);
+  }
+  co_return st;
+}
+
+// Decodes and verifies the blocks of one read reply into `dests`.
+Status ReaderState::Use(const proto::ChunkInfo& chunk, uint32_t first, std::vector<Dest>& dests,
+                        Buffer got) {
+  const uint32_t count = static_cast<uint32_t>(dests.size());
   auto reply = std::make_shared<const Buffer>(std::move(got));
-  CO_ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, reply->span(), count));
+  ASSIGN_OR_RETURN(auto blocks, SplitBlocks(chunk, reply->span(), count));
   for (uint32_t i = 0; i < count; ++i) {
     const auto& b = blocks[i];
     const uint64_t start = uint64_t(first + i) * kBlockSize;
@@ -152,13 +165,13 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
     const uint64_t in_file = std::max(BlockLen(g), expected);
     if (cut || in_file > expected) {
       if (b.header.raw_len < expected || b.header.raw_len > kBlockSize) {
-        co_return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+        return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
                                      std::to_string(first + i) + " holds " +
                                      std::to_string(b.header.raw_len) + " bytes, expected " +
                                      std::to_string(expected));
       }
       auto full = std::make_shared<Buffer>(std::max<uint64_t>(b.header.raw_len, in_file));
-      CO_RETURN_IF_ERROR(TimedDecode(b.header, b.stored,
+      RETURN_IF_ERROR(TimedDecode(b.header, b.stored,
                                             MutableByteSpan(full->data(), b.header.raw_len))
                              .WithContext("chunk " + std::to_string(chunk.chunk_id()) + " block " +
                                           std::to_string(first + i)));
@@ -172,7 +185,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
       continue;
     }
     if (b.header.raw_len != expected) {
-      co_return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
+      return Status::Corruption("chunk " + std::to_string(chunk.chunk_id()) + " block " +
                                    std::to_string(first + i) + " holds " +
                                    std::to_string(b.header.raw_len) + " bytes, expected " +
                                    std::to_string(expected));
@@ -180,7 +193,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
     const std::string where =
         "chunk " + std::to_string(chunk.chunk_id()) + " block " + std::to_string(first + i);
     if (dests[i].direct) {
-      CO_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           TimedDecode(b.header, b.stored, MutableByteSpan(dests[i].direct, expected))
               .WithContext(where));
     } else if (b.header.codec == codec::CodecId::kRaw ||
@@ -188,19 +201,19 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
       // Raw bytes are already the data: verify in place, keep a view.
       ByteSpan data = b.stored.first(b.header.raw_len);
       if (checksum::Xxh3(data.data(), data.size()) != b.header.raw_xxh3) {
-        co_return Status::ChecksumMismatch(where + ": raw checksum mismatch");
+        return Status::ChecksumMismatch(where + ": raw checksum mismatch");
       }
       dests[i].cached->owner = reply;
       dests[i].cached->data = data;
     } else {
       auto decoded = std::make_shared<Buffer>(expected);
-      CO_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           TimedDecode(b.header, b.stored, decoded->span()).WithContext(where));
       dests[i].cached->data = decoded->span();
       dests[i].cached->owner = std::move(decoded);
     }
   }
-  co_return Status::Ok();
+  return Status::Ok();
 }
 
 net::Awaitable<Status> ReaderState::Fetch(proto::ChunkInfo chunk, uint32_t first,

@@ -39,7 +39,16 @@ struct Chunk {
   bool sealed = false;  // no more blocks will be added
   bool committing = false;
   bool fsync = false;
+  // A chain that loses a member is replaced: the chunk is allocated again
+  // (new version, new chain) and every block resent from memory. Sends of an
+  // older generation are ignored when they complete.
+  uint32_t generation = 0;
+  bool recovering = false;
+  int recoveries = 0;
 };
+
+// Chain replacements per chunk before the write fails.
+constexpr int kMaxRecoveries = 3;
 
 class WriterState : public std::enable_shared_from_this<WriterState> {
  public:
@@ -65,7 +74,13 @@ class WriterState : public std::enable_shared_from_this<WriterState> {
   Status SubmitBlock(std::unique_lock<std::mutex>& lock, bool keep_raw);
   Status StartChunk(std::unique_lock<std::mutex>& lock, uint64_t chunk_index);
   void PumpSends(const std::shared_ptr<Chunk>& chunk);
-  void OnAcked(const std::shared_ptr<Chunk>& chunk, Status st);
+  void OnAcked(const std::shared_ptr<Chunk>& chunk, uint32_t generation, Status st);
+  // Under mu_: replaces the chunk's chain after `st`, or fails the writer.
+  // True when the chunk is being resent on a new chain (its blocks stay
+  // counted in unacked_).
+  bool Recover(const std::shared_ptr<Chunk>& chunk, const Status& st);
+  static net::Awaitable<Status> Reallocate(std::shared_ptr<WriterState> self,
+                                           std::shared_ptr<Chunk> chunk);
   void MaybeCommit(const std::shared_ptr<Chunk>& chunk);
   void Fail(Status st) {
     if (error_.ok()) error_ = st.WithContext(path_);
@@ -210,33 +225,95 @@ Status WriterState::StartChunk(std::unique_lock<std::mutex>& lock, uint64_t chun
 
 // Under mu_: sends every encoded block whose predecessors have been sent.
 void WriterState::PumpSends(const std::shared_ptr<Chunk>& chunk) {
+  if (chunk->recovering) return;
   while (chunk->sent < chunk->blocks.size() && chunk->blocks[chunk->sent]) {
     const uint32_t i = chunk->sent++;
     const uint64_t offset = chunk->stored;
     chunk->stored += chunk->blocks[i]->size();
     asio::co_spawn(ctx_->io(), SendPiece(*ctx_, chunk->info, i, 1, offset, chunk->blocks[i]),
-                   [self = shared_from_this(), chunk](std::exception_ptr e, Status st) {
+                   [self = shared_from_this(), chunk, gen = chunk->generation](
+                       std::exception_ptr e, Status st) {
                      if (e) st = Status::Internal("send failed with an exception");
-                     self->OnAcked(chunk, std::move(st));
+                     self->OnAcked(chunk, gen, std::move(st));
                    });
   }
 }
 
-void WriterState::OnAcked(const std::shared_ptr<Chunk>& chunk, Status st) {
+void WriterState::OnAcked(const std::shared_ptr<Chunk>& chunk, uint32_t generation, Status st) {
   std::lock_guard lock(mu_);
-  --unacked_;
+  // A send of a replaced chain: its block is counted (and sent) again.
+  if (generation != chunk->generation) return;
   if (!st.ok()) {
-    Fail(st);
+    // A block being resent stays counted; one given up on is done.
+    if (!Recover(chunk, st)) --unacked_;
   } else {
+    --unacked_;
     ++chunk->acked;
     MaybeCommit(chunk);
   }
   cv_.notify_all();
 }
 
+bool WriterState::Recover(const std::shared_ptr<Chunk>& chunk, const Status& st) {
+  if (chunk->recovering) return true;
+  if (!error_.ok() || chunk->recoveries >= kMaxRecoveries || st.code() == proto::LEASE_CONFLICT) {
+    Fail(st);
+    return false;
+  }
+  ++chunk->recoveries;
+  ++chunk->generation;
+  chunk->recovering = true;
+  // Every block of the chunk goes out again: the acknowledged ones count as
+  // unacknowledged once more.
+  unacked_ += chunk->acked;
+  chunk->acked = 0;
+  chunk->sent = 0;
+  chunk->stored = 0;
+  ++uncommitted_;  // holds Sync until the new chain has the chunk
+  asio::co_spawn(ctx_->io(), Reallocate(shared_from_this(), chunk),
+                 [self = shared_from_this(), chunk, cause = st](std::exception_ptr e, Status r) {
+                   if (e) r = Status::Internal("reallocation failed with an exception");
+                   std::lock_guard lock(self->mu_);
+                   --self->uncommitted_;
+                   chunk->recovering = false;
+                   if (!r.ok()) {
+                     self->Fail(cause.WithContext("replacing its chain failed: " + r.ToString()));
+                   }
+                   // Also after a failure: every counted block is sent (to
+                   // the old chain then) and uncounted as it completes, so
+                   // Sync sees the writer settle and reports the error.
+                   self->PumpSends(chunk);
+                   self->MaybeCommit(chunk);
+                   self->cv_.notify_all();
+                 });
+  return true;
+}
+
+// A new version of the chunk on a chain without the replicas that no longer
+// answer (PING with a short deadline).
+net::Awaitable<Status> WriterState::Reallocate(std::shared_ptr<WriterState> self,
+                                               std::shared_ptr<Chunk> chunk) {
+  proto::AllocateChunkRequest req;
+  req.set_inode(self->inode_);
+  req.set_lease_id(self->lease_id_);
+  req.set_chunk_index(chunk->info.chunk_index());
+  for (const proto::NodeAddress& r : chunk->info.replicas()) {
+    auto pong = co_await self->ctx_->chunk_servers().Call<proto::PingResponse>(
+        r.address(), proto::PING, proto::PingRequest{}, net::Millis(1000));
+    if (!pong.ok()) req.add_exclude_nodes(r.node_id());
+  }
+  auto r = co_await self->ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, req);
+  if (!r.ok()) co_return r.status();
+  std::lock_guard lock(self->mu_);
+  const uint64_t index = chunk->info.chunk_index();
+  chunk->info = r->chunk();
+  chunk->info.set_chunk_index(index);
+  co_return Status::Ok();
+}
+
 // Under mu_: commits a sealed chunk once every block is acknowledged.
 void WriterState::MaybeCommit(const std::shared_ptr<Chunk>& chunk) {
-  if (!chunk->sealed || chunk->committing || !error_.ok()) return;
+  if (!chunk->sealed || chunk->committing || chunk->recovering || !error_.ok()) return;
   if (chunk->acked != chunk->blocks.size()) return;
   chunk->committing = true;
   ++uncommitted_;
@@ -256,11 +333,21 @@ void WriterState::MaybeCommit(const std::shared_ptr<Chunk>& chunk) {
   };
   const bool fsync = chunk->fsync || fsync_on_close_;
   asio::co_spawn(ctx_->io(), commit(shared_from_this(), chunk, fsync),
-                 [self = shared_from_this()](std::exception_ptr e, Status st) {
+                 [self = shared_from_this(), chunk](std::exception_ptr e, Status st) {
                    if (e) st = Status::Internal("commit failed with an exception");
                    std::lock_guard lock(self->mu_);
                    --self->uncommitted_;
-                   if (!st.ok()) self->Fail(st);
+                   if (!st.ok()) {
+                     // A chain that failed at commit is replaced like one
+                     // that failed mid-chunk; metad errors end the write.
+                     chunk->committing = false;
+                     if (st.code() == proto::UNAVAILABLE || st.code() == proto::TIMEOUT ||
+                         st.code() == proto::IO_ERROR || st.code() == proto::NO_SPACE) {
+                       (void)self->Recover(chunk, st);
+                     } else {
+                       self->Fail(st);
+                     }
+                   }
                    self->cv_.notify_all();
                  });
 }

@@ -18,6 +18,7 @@ Status Heartbeat(MetaState& s, const proto::HeartbeatRequest& req,
     resp->set_reregister(true);
     return Status::Ok();
   }
+  RETURN_IF_ERROR(MarkBadReplicas(s, node.node_id(), req.lost_chunks(), "lost by its node"));
   const uint32_t limit = s.options().deletions_per_heartbeat;
   if (limit == 0) return Status::Ok();
   ASSIGN_OR_RETURN(std::vector<KvPair> queued,

@@ -123,6 +123,11 @@ void KeepAsOrphan(MetaState& state, KvTxn& txn, const InodeRecord& rec,
 // when moving that folder into folder `start` would put it inside itself.
 // Pins every inode on the way from `start` up to the root, so two concurrent
 // renames cannot build a cycle.
+// Adds keeping the file of `rec`, just unlinked from `parent`/`name`, in the
+// trash until now + trash_ms (inode with nlink 0 and ctime now, "T" record).
+void MoveToTrash(MetaState& state, KvTxn& txn, const InodeRecord& rec, uint64_t parent,
+                 const std::string& name);
+
 Status CheckNotInSubtree(KvStore& kv, KvTxn& txn, uint64_t moved_dir, uint64_t start);
 
 // Rename with `exchange` set (rename.cc hands it over): swaps two entries.

@@ -79,9 +79,27 @@ Status Heartbeat(MetaState& s, const proto::HeartbeatRequest& req,
                  proto::HeartbeatResponse* resp);
 Status ListNodes(MetaState& s, const proto::ListNodesRequest& req,
                  proto::ListNodesResponse* resp);
+Status ReportReplicas(MetaState& s, const proto::ReportReplicasRequest& req,
+                      proto::ReportReplicasResponse* resp);
+Status RepairStatus(MetaState& s, const proto::RepairStatusRequest& req,
+                    proto::RepairStatusResponse* resp);
+Status NodeAdmin(MetaState& s, const proto::NodeAdminRequest& req,
+                 proto::NodeAdminResponse* resp);
+Status TrashList(MetaState& s, const proto::TrashListRequest& req,
+                 proto::TrashListResponse* resp);
+Status TrashRestore(MetaState& s, const proto::TrashRestoreRequest& req,
+                    proto::TrashRestoreResponse* resp);
+Status TrashPurge(MetaState& s, const proto::TrashPurgeRequest& req,
+                  proto::TrashPurgeResponse* resp);
+// Marks replicas of `node_id` bad (heartbeat lost_chunks, ReportReplicas).
+Status MarkBadReplicas(MetaState& s, const std::string& node_id,
+                       const google::protobuf::RepeatedPtrField<proto::ChunkRef>& chunks,
+                       std::string_view reason);
 
 // Upkeep (from MetaState::Maintain): frees every orphan not renewed for
 // orphan_ttl_ms. Returns the first error; the other orphans are still tried.
 Status ReleaseExpiredOrphans(MetaState& s);
+// Frees trash entries past their expiry (a bounded batch per call; upkeep).
+Status PurgeExpiredTrash(MetaState& s);
 
 }  // namespace granary::metadata

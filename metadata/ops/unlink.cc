@@ -8,6 +8,9 @@
 // that client (see orphan_table.h) until ReleaseOrphan or keep-alive expiry;
 // its write lease stays too. Folders, symlinks and dangling entries are
 // removed as usual: only files have data worth keeping.
+//
+// With a trash (MetaOptions::trash_ms > 0) a file's last name going moves it
+// to the trash instead (trash.cc): inode and chunks stay until it expires.
 
 #include <fmt/format.h>
 
@@ -25,10 +28,12 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
   int64_t dropped = 0;
   bool inode_removed = false;
   bool orphaned = false;
+  bool trashed = false;
   Status st = RunTxn(s, "unlink", [&]() -> Status {
     dropped = 0;
     inode_removed = false;
     orphaned = false;
+    trashed = false;
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.parent()).status());
     ASSIGN_OR_RETURN(std::optional<DentryRecord> d, LoadDentry(s.kv(), req.parent(), req.name()));
     if (!d) {
@@ -49,6 +54,11 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
       orphaned = true;
       return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
     }
+    if (rec && s.options().trash_ms > 0 && rec->inode.type() == proto::INODE_FILE) {
+      MoveToTrash(s, txn, *rec, req.parent(), req.name());
+      trashed = true;
+      return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
+    }
     if (rec) {
       txn.ExpectEquals(InodeKey(victim), rec->raw);
       txn.Delete(InodeKey(victim));
@@ -65,6 +75,8 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
     // Still counted in inode_count: it is freed (and uncounted) at release.
     s.orphans().Add(victim, req.orphan_client());
     resp->set_orphan_inode(victim);
+  } else if (trashed) {
+    s.leases().Drop(victim);  // still counted: freed (and uncounted) at purge
   } else {
     if (inode_removed) --s.inode_count;
     s.chunk_count -= dropped;

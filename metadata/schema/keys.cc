@@ -1,5 +1,7 @@
 #include "metadata/schema/keys.h"
 
+#include <algorithm>
+
 namespace granary::metadata {
 namespace {
 
@@ -12,6 +14,7 @@ constexpr char kGarbageTag = 'G';
 constexpr char kXattrTag = 'X';
 constexpr char kInlineTag = 'L';
 constexpr char kOrphanTag = 'O';
+constexpr char kTrashTag = 'T';
 
 uint64_t LoadU64(std::string_view b) {
   uint64_t v = 0;
@@ -137,6 +140,13 @@ std::string_view XattrNameFromKey(std::string_view key) {
 std::string InlineDataKey(uint64_t inode) { return TagAndId(kInlineTag, inode); }
 
 std::string_view OrphanPrefix() { return "O"; }
+
+std::string_view TrashPrefix() { return "T"; }
+std::string TrashKey(int64_t expires_ms, uint64_t inode) {
+  std::string k = TagAndId(kTrashTag, static_cast<uint64_t>(std::max<int64_t>(expires_ms, 0)));
+  AppendU64(&k, inode);
+  return k;
+}
 std::string OrphanKey(uint64_t inode) { return TagAndId(kOrphanTag, inode); }
 
 std::optional<uint64_t> OrphanFromKey(std::string_view key) {

@@ -14,6 +14,7 @@
 //   "X" inode name                 -> extended attribute value
 //   "L" inode                      -> a small file's whole contents (inline data)
 //   "O" inode                      -> client id: an unlinked file kept for that client
+//   "T" expires_ms inode           -> proto::TrashEntry: a removed file kept until then
 //   "S/next_inode", "S/next_chunk" -> u64: first id not yet handed out in batches
 
 #include <cstdint>
@@ -73,6 +74,9 @@ std::string_view XattrNameFromKey(std::string_view key);
 
 std::string InlineDataKey(uint64_t inode);
 
+// The trash, sorted by expiry: purging expired entries scans a prefix.
+std::string_view TrashPrefix();
+std::string TrashKey(int64_t expires_ms, uint64_t inode);
 std::string_view OrphanPrefix();  // every orphan
 std::string OrphanKey(uint64_t inode);
 // The inode of an orphan key; nullopt when `key` is not one.

@@ -110,6 +110,12 @@ void MetaService::RegisterHandlers(net::RpcServer& server) {
   Add(server, proto::META_REGISTER_NODE, &RegisterNode);
   Add(server, proto::META_HEARTBEAT, &Heartbeat);
   Add(server, proto::META_LIST_NODES, &ListNodes);
+  Add(server, proto::META_REPORT_REPLICAS, &ReportReplicas);
+  Add(server, proto::META_REPAIR_STATUS, &RepairStatus);
+  Add(server, proto::META_NODE_ADMIN, &NodeAdmin);
+  Add(server, proto::META_TRASH_LIST, &TrashList);
+  Add(server, proto::META_TRASH_RESTORE, &TrashRestore);
+  Add(server, proto::META_TRASH_PURGE, &TrashPurge);
 }
 
 void MetaService::Start() {
@@ -119,6 +125,15 @@ void MetaService::Start() {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
       LOG_ERROR("metadata upkeep stopped: {}", ex.what());
+    }
+  });
+  repairer_ = std::make_unique<Repairer>(state_, pool_.get_executor());
+  asio::co_spawn(repairer_->strand(), repairer_->Run(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      LOG_ERROR("repair loop stopped: {}", ex.what());
     }
   });
 }
@@ -140,6 +155,7 @@ Status MetaService::Stop() {
   stopping_ = true;
   // The timer belongs to the strand: cancel it there.
   asio::post(upkeep_strand_, [this] { upkeep_timer_.cancel(); });
+  if (repairer_) repairer_->Stop();
   pool_.join();
   return state_.Maintain(/*final=*/true);
 }

@@ -18,6 +18,7 @@
 
 #include "common/net/asio_types.h"
 #include "common/net/rpc_server.h"
+#include "metadata/repair/repairer.h"
 #include "metadata/state/meta_state.h"
 
 namespace granary::metadata {
@@ -47,7 +48,7 @@ class MetaService {
   // Adds a handler for every META_* method.
   void RegisterHandlers(net::RpcServer& server);
 
-  // Starts the periodic upkeep.
+  // Starts the periodic upkeep and the repair loop.
   void Start();
 
   // Stops the upkeep, waits for running operations, then writes back what
@@ -65,6 +66,7 @@ class MetaService {
   asio::thread_pool pool_;
   asio::strand<asio::thread_pool::executor_type> upkeep_strand_;
   asio::steady_timer upkeep_timer_;
+  std::unique_ptr<Repairer> repairer_;
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
 };

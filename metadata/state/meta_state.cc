@@ -134,13 +134,14 @@ Status MetaState::Maintain(bool final) {
   leases_.SweepExpired();
   // Orphan release lives with the operations (it is one): see release_orphan.cc.
   Status orphans = ReleaseExpiredOrphans(*this);
+  Status trash = final ? Status::Ok() : PurgeExpiredTrash(*this);
   // Last, so that the sync also covers the unsynced writes above.
   Status sync;
   if (lazy_unsynced_.load() &&
       (final || clock_.SteadyMs() - last_sync_ms_.load() >= options_.wal_sync_interval_ms)) {
     sync = SyncAll();
   }
-  for (Status* st : {&times, &usage, &orphans, &sync}) {
+  for (Status* st : {&times, &usage, &orphans, &trash, &sync}) {
     if (!st->ok()) return *st;
   }
   return Status::Ok();

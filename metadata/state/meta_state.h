@@ -17,6 +17,7 @@
 #include "common/proto/granary.pb.h"
 #include "metadata/kv/kv_store.h"
 #include "metadata/placement/placement.h"
+#include "metadata/state/bad_replicas.h"
 #include "metadata/state/clock.h"
 #include "metadata/state/dir_times.h"
 #include "metadata/state/id_allocator.h"
@@ -25,6 +26,34 @@
 #include "metadata/state/orphan_table.h"
 
 namespace granary::metadata {
+
+// Re-replication (metadata/repair/). Replicas on a node DOWN for delay_ms,
+// and replicas reported bad, are replaced by copies made chunk server to
+// chunk server, the chunks with fewest good replicas first.
+struct RepairOptions {
+  // A DOWN node's replicas are replaced after this long: a reboot or a short
+  // network cut should not trigger a flood of copies. Default 300000 (5 min).
+  int64_t delay_ms = 300000;
+  // How often the loop looks for work. Default 1000.
+  int64_t interval_ms = 1000;
+  // A full scan of every chunk at least this often, whatever changed. Default 600000.
+  int64_t full_scan_interval_ms = 600000;
+  // Chunk copies in flight at once, cluster-wide (the rate limit). Default 8.
+  int max_inflight = 8;
+  // Deadline of one copy. Default 300000.
+  int64_t copy_timeout_ms = 300000;
+};
+
+// What the repair loop reports (META_REPAIR_STATUS). Written by the loop only.
+struct RepairStats {
+  std::atomic<uint64_t> under_replicated{0};
+  std::atomic<uint64_t> unrecoverable{0};
+  std::atomic<uint64_t> in_flight{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<int64_t> last_scan_unix_ms{0};
+};
 
 struct MetaOptions {
   // Replication factor of the root folder, inherited by everything below it
@@ -38,6 +67,7 @@ struct MetaOptions {
   int64_t heartbeat_interval_ms = 1000;
   NodeRegistryOptions nodes;
   PlacementOptions placement;
+  RepairOptions repair;
   // Ids reserved per counter transaction. Default 1024.
   uint64_t id_batch = 1024;
   // Attempts of one operation's transaction on conflicts. Default 64.
@@ -52,6 +82,10 @@ struct MetaOptions {
   // An orphan (an unlinked file a client still has open) not renewed by its
   // client's keep-alive for this long is freed by upkeep. Default 120000.
   int64_t orphan_ttl_ms = 120000;
+  // Files removed by unlink are kept (with their chunks) this long in the
+  // trash before they are freed; granary trash ls|restore|purge. 0 = no
+  // trash: removed files are freed at once. Default 0.
+  int64_t trash_ms = 0;
 };
 
 class MetaState {
@@ -69,6 +103,8 @@ class MetaState {
   IdAllocator& chunk_ids() { return chunk_ids_; }
   DirTimes& dir_times() { return dir_times_; }
   OrphanTable& orphans() { return orphans_; }
+  BadReplicas& bad_replicas() { return bad_replicas_; }
+  RepairStats& repair_stats() { return repair_stats_; }
 
   // The commit options of a namespace change: synced unless the client asked
   // for lazy durability. Lazy ones are remembered so upkeep syncs the WAL.
@@ -105,6 +141,8 @@ class MetaState {
   IdAllocator chunk_ids_;
   DirTimes dir_times_;
   OrphanTable orphans_;
+  BadReplicas bad_replicas_;
+  RepairStats repair_stats_;
   // A lazy commit happened since the last sync started.
   std::atomic<bool> lazy_unsynced_{false};
   std::atomic<int64_t> last_sync_ms_{0};  // Clock::SteadyMs() of the last sync

@@ -1,5 +1,7 @@
 #include "metadata/state/node_registry.h"
 
+#include <algorithm>
+
 #include "metadata/schema/keys.h"
 
 namespace granary::metadata {
@@ -18,6 +20,7 @@ Status NodeRegistry::Load() {
         return Status::Corruption("node record " + PrintableKey(kvp.key) + " does not parse");
       }
       e.info.set_state(proto::NODE_DOWN);
+      e.loaded_steady = clock_.SteadyMs();
       std::string id = e.info.node_id();
       loaded.insert_or_assign(std::move(id), std::move(e));
     }
@@ -33,6 +36,13 @@ Status NodeRegistry::Register(const proto::NodeInfo& info) {
   proto::NodeInfo stored = info;
   stored.set_state(proto::NODE_UNKNOWN);  // state is computed, never stored
   stored.set_last_heartbeat_ms(clock_.WallMs());
+  stored.set_replicas_referenced(0);
+  {
+    // Draining is an admin decision: a restart of the node does not undo it.
+    std::lock_guard lock(mu_);
+    auto it = nodes_.find(info.node_id());
+    stored.set_draining(it != nodes_.end() && it->second.info.draining());
+  }
   // write_mu_ orders this write against PersistUsage, whose older snapshot
   // must never land after (and overwrite) a new registration.
   std::lock_guard write_lock(write_mu_);
@@ -80,6 +90,53 @@ bool NodeRegistry::IsUp(const std::string& node_id) {
   return it != nodes_.end() && UpLocked(it->second, clock_.SteadyMs());
 }
 
+Status NodeRegistry::SetDraining(const std::string& node_id, bool draining) {
+  std::lock_guard write_lock(write_mu_);
+  proto::NodeInfo stored;
+  {
+    std::lock_guard lock(mu_);
+    auto it = nodes_.find(node_id);
+    if (it == nodes_.end()) return Status::NotFound("node " + node_id + " is not registered");
+    stored = it->second.info;
+  }
+  stored.set_draining(draining);
+  stored.set_state(proto::NODE_UNKNOWN);
+  KvTxn txn;
+  txn.Put(NodeKey(node_id), stored.SerializeAsString());
+  RETURN_IF_ERROR(kv_.Commit(txn, CommitOptions{.sync = true}));
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it != nodes_.end()) it->second.info.set_draining(draining);
+  return Status::Ok();
+}
+
+Status NodeRegistry::Remove(const std::string& node_id) {
+  std::lock_guard write_lock(write_mu_);
+  KvTxn txn;
+  txn.Delete(NodeKey(node_id));
+  RETURN_IF_ERROR(kv_.Commit(txn, CommitOptions{.sync = true}));
+  std::lock_guard lock(mu_);
+  nodes_.erase(node_id);
+  return Status::Ok();
+}
+
+bool NodeRegistry::IsDraining(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  return it != nodes_.end() && it->second.info.draining();
+}
+
+int64_t NodeRegistry::DownForMs(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return -1;
+  const int64_t now = clock_.SteadyMs();
+  if (UpLocked(it->second, now)) return 0;
+  const int64_t since = std::max(it->second.last_seen_steady + options_.node_timeout_ms,
+                                 it->second.loaded_steady);
+  return std::max<int64_t>(0, now - since);
+}
+
 std::vector<proto::NodeInfo> NodeRegistry::List() {
   std::lock_guard lock(mu_);
   int64_t now = clock_.SteadyMs();
@@ -97,7 +154,7 @@ std::vector<PlacementCandidate> NodeRegistry::LiveCandidates() {
   int64_t now = clock_.SteadyMs();
   std::vector<PlacementCandidate> out;
   for (const auto& [id, e] : nodes_) {
-    if (!UpLocked(e, now)) continue;
+    if (!UpLocked(e, now) || e.info.draining()) continue;
     out.push_back({id, e.info.failure_domain(), e.info.capacity_bytes(), e.info.free_bytes()});
   }
   return out;

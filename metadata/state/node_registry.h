@@ -56,10 +56,20 @@ class NodeRegistry {
 
   bool Known(const std::string& node_id);
   bool IsUp(const std::string& node_id);
+  // How long a node has been DOWN, ms: 0 while UP, and counted from metad's
+  // start for a node not heard from since (a restart of metad alone must not
+  // look like every node failing). -1 for a node metad does not know.
+  int64_t DownForMs(const std::string& node_id);
+
+  // Persists the draining flag (synced). NOT_FOUND for an unknown node.
+  Status SetDraining(const std::string& node_id, bool draining);
+  bool IsDraining(const std::string& node_id);
+  // Forgets a node (synced). The caller checks no chunk record names it.
+  Status Remove(const std::string& node_id);
 
   // Every node with its current state, sorted by id.
   std::vector<proto::NodeInfo> List();
-  // UP nodes as placement candidates.
+  // UP nodes that are not draining, as placement candidates.
   std::vector<PlacementCandidate> LiveCandidates();
   // Fills each replica's address from the registry (left empty for a node
   // metad no longer knows).
@@ -74,6 +84,7 @@ class NodeRegistry {
   struct Entry {
     proto::NodeInfo info;            // last_heartbeat_ms is wall time, for display
     int64_t last_seen_steady = INT64_MIN / 2;
+    int64_t loaded_steady = 0;  // when Load() found it (DownForMs)
     int64_t persisted_steady = 0;
     bool dirty = false;
   };

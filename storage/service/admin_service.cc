@@ -51,6 +51,7 @@ void ChunkService::Register(net::RpcServer& server) {
   AddTracked(server, proto::CHUNK_STAT, this, &ChunkService::Stat, inflight_);
   AddTracked(server, proto::CHUNK_DELETE, this, &ChunkService::Delete, inflight_);
   AddTracked(server, proto::CHUNK_LIST, this, &ChunkService::List, inflight_);
+  AddTracked(server, proto::CHUNK_REPLICATE, this, &ChunkService::Replicate, inflight_);
   AddTracked(server, proto::PING, this, &ChunkService::Ping, inflight_);
 }
 

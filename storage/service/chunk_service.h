@@ -81,6 +81,8 @@ class ChunkService {
                               proto::ChunkListResponse* resp);
   net::Awaitable<Status> Ping(net::CallContext& ctx, const proto::PingRequest& req,
                               proto::PingResponse* resp);
+  net::Awaitable<Status> Replicate(net::CallContext& ctx, const proto::ChunkReplicateRequest& req,
+                                   proto::ChunkReplicateResponse* resp);
 
  private:
   net::Awaitable<Status> WritePiece(net::CallContext& ctx, const proto::ChunkWriteRequest& req);
@@ -88,6 +90,8 @@ class ChunkService {
   net::Awaitable<Status> Forward(const proto::ChunkWriteRequest& req, net::SharedBuffer payload,
                                  net::Millis timeout);
   Status CheckChain(const proto::ChunkWriteRequest& req) const;
+  net::Awaitable<Result<uint64_t>> CopyFrom(const proto::ChunkReplicateRequest& req,
+                                            const std::string& source);
 
   store::ChunkStore& store_;
   net::Executor disk_;

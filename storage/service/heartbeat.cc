@@ -91,9 +91,21 @@ net::Awaitable<Result<bool>> Heartbeater::Beat() {
   Result<proto::NodeInfo> node = co_await Describe();
   if (!node.ok()) co_return node.status();
   *req.mutable_node() = std::move(node).value();
+  // Replicas quarantined since the last beat travel with it; they go back
+  // in the queue if metad does not answer.
+  const std::vector<store::ChunkKey> lost = store_.TakeLost();
+  for (const store::ChunkKey& k : lost) {
+    proto::ChunkRef* ref = req.add_lost_chunks();
+    ref->set_chunk_id(k.chunk_id);
+    ref->set_version(k.version);
+  }
   Result<proto::HeartbeatResponse> r = co_await meta_.Call<proto::HeartbeatResponse>(
       options_.meta_address, proto::META_HEARTBEAT, req, options_.rpc_timeout);
+  if (!r.ok() || r->reregister()) store_.ReturnLost(lost);
   if (!r.ok()) co_return r.status().WithContext("heartbeat to metad at " + options_.meta_address);
+  if (!lost.empty() && !r->reregister()) {
+    LOG_INFO("told metad about {} lost replicas", lost.size());
+  }
   ++heartbeats_;
   if (r->delete_chunks_size() > 0) co_await DeleteReplicas(*r);
   co_return r->reregister();

@@ -143,6 +143,18 @@ class ChunkStore {
 
   Result<StoreUsage> Usage() const;
 
+  // Re-reads a committed version whole and verifies every block (header
+  // against the table, stored checksum). A replica that fails is quarantined
+  // and CORRUPTION returned. Returns the bytes read. For the scrubber.
+  Result<uint64_t> Verify(const ChunkKey& key);
+
+  // Versions quarantined since the last call, for metad (heartbeat).
+  std::vector<ChunkKey> TakeLost();
+  // Puts back what TakeLost returned when it could not be delivered.
+  void ReturnLost(const std::vector<ChunkKey>& keys);
+  // A lost version is here again (copied back): not to be reported.
+  void ForgetLost(const ChunkKey& key);
+
  private:
   struct PendingWrite;  // pending_write.h
   struct IndexEntry {
@@ -176,6 +188,9 @@ class ChunkStore {
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, IndexEntry>> index_;
   uint64_t chunk_count_ = 0;  // guarded by index_mu_
   uint64_t chunk_bytes_ = 0;  // guarded by index_mu_
+
+  std::mutex lost_mu_;
+  std::vector<ChunkKey> lost_;  // guarded by lost_mu_
 
   mutable std::mutex pending_mu_;
   std::unordered_map<ChunkKey, std::shared_ptr<PendingWrite>, ChunkKeyHash> pending_;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/codec/block.h"
 #include "common/log.h"
@@ -52,6 +53,62 @@ void ChunkStore::Quarantine(const ChunkKey& key, const std::string& path, const 
   }
   cache_.Erase(key);
   QuarantineFile(path, why.WithContext(key.ToString()));
+  std::lock_guard lock(lost_mu_);
+  lost_.push_back(key);
+}
+
+std::vector<ChunkKey> ChunkStore::TakeLost() {
+  std::lock_guard lock(lost_mu_);
+  return std::exchange(lost_, {});
+}
+
+void ChunkStore::ReturnLost(const std::vector<ChunkKey>& keys) {
+  std::lock_guard lock(lost_mu_);
+  lost_.insert(lost_.end(), keys.begin(), keys.end());
+}
+
+void ChunkStore::ForgetLost(const ChunkKey& key) {
+  std::lock_guard lock(lost_mu_);
+  std::erase(lost_, key);
+}
+
+Result<uint64_t> ChunkStore::Verify(const ChunkKey& key) {
+  IndexEntry e;
+  if (!Lookup(key, &e)) return Status::ChunkNotFound(key.ToString() + " not found");
+  const std::string path = folders_[e.folder]->ChunkPath(key);
+  Result<std::shared_ptr<const ChunkFile>> opened = OpenCached(key, e);
+  if (!opened.ok()) {
+    if (opened.status().code() == proto::CORRUPTION) Quarantine(key, path, opened.status());
+    return opened.status().WithContext(key.ToString());
+  }
+  const ChunkFile& file = **opened;
+  // One block at a time: a scrub must not hold more than a block in memory.
+  Buffer buf;
+  uint64_t bytes = 0;
+  Status st;
+  for (uint32_t i = 0; st.ok() && i < file.footer.blocks.size(); ++i) {
+    const BlockEntry& b = file.footer.blocks[i];
+    if (buf.size() < b.encoded_size()) buf = Buffer(b.encoded_size());
+    MutableByteSpan bytes_of_block(buf.data(), b.encoded_size());
+    st = PReadAll(file.fd.get(), bytes_of_block, b.offset, path);
+    if (st.ok()) st = CheckHeader(bytes_of_block.first(codec::kBlockHeaderSize), b, i);
+    if (st.ok()) {
+      Result<codec::BlockHeader> h = codec::ParseBlockHeader(bytes_of_block);
+      st = h.ok() ? codec::VerifyStored(*h, bytes_of_block.subspan(codec::kBlockHeaderSize))
+                  : h.status();
+      if (!st.ok()) st = st.WithContext("block " + std::to_string(i));
+    }
+    bytes += b.encoded_size();
+  }
+  if (!st.ok()) {
+    // A checksum mismatch is corruption of this file, whatever code it has.
+    if (st.code() == proto::CORRUPTION || st.code() == proto::CHECKSUM_MISMATCH) {
+      Quarantine(key, path, st);
+      return Status::Corruption(key.ToString() + ": " + st.message());
+    }
+    return st.WithContext(key.ToString());
+  }
+  return bytes;
 }
 
 Result<BlockRange> ChunkStore::LocateBlocks(const ChunkKey& key, uint32_t first_block,

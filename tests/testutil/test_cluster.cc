@@ -145,7 +145,7 @@ Status TestCluster::WaitListening(Daemon& d) {
 Status TestCluster::Signal(Daemon& d, int signal) {
   if (d.pid <= 0) return Status::NotFound(d.name + " is not running");
   RETURN_IF_ERROR(dev::SignalProcess(d.pid, d.binary, signal));
-  if (signal == SIGSTOP) return Status::Ok();
+  if (signal == SIGSTOP || signal == SIGCONT) return Status::Ok();
   Status s = dev::WaitForExit(d.pid, std::chrono::seconds(signal == SIGKILL ? 5 : 15));
   if (s.ok()) d.pid = 0;
   return s;

@@ -74,7 +74,7 @@ class TestCluster {
   std::string chunkd_log(int i) const { return chunkds_.at(i).dir + "/log"; }
   bool chunkd_running(int i) const;
 
-  // Sends `signal` (SIGKILL, SIGTERM, SIGSTOP...) and, unless it is SIGSTOP,
+  // Sends `signal` (SIGKILL, SIGTERM, SIGSTOP...) and, unless it is SIGSTOP or SIGCONT,
   // waits until the process is gone.
   Status KillChunkd(int i, int signal = 9);
   Status KillMetad(int signal = 9);

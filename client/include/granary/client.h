@@ -65,6 +65,30 @@ struct ClientOptions {
   int local_read_threads = 4;
 };
 
+enum class NodeAction { kStatus, kDrain, kUndrain, kRemove };
+
+// A file in the trash (metad trash_ms > 0): removed, kept until expires_ms.
+struct TrashItem {
+  uint64_t inode = 0;
+  uint64_t parent = 0;  // folder it was removed from
+  std::string name;
+  int64_t deleted_ms = 0;  // unix ms
+  int64_t expires_ms = 0;
+  uint64_t size = 0;
+};
+
+// What metad's repair loop reports.
+struct RepairStatusInfo {
+  uint64_t under_replicated = 0;  // chunks below their goal at the last scan
+  uint64_t unrecoverable = 0;     // chunks with no usable replica
+  uint64_t copies_in_flight = 0;
+  uint64_t copies_done = 0;
+  uint64_t copies_failed = 0;
+  uint64_t bytes_copied = 0;
+  uint64_t bad_replicas = 0;      // reported corrupt, not yet replaced
+  int64_t last_scan_ms = 0;       // unix ms; 0 = no scan yet
+};
+
 enum class FileType { kUnknown, kFile, kDirectory, kSymlink };
 
 struct FileInfo {
@@ -116,6 +140,9 @@ struct NodeStatus {
   uint64_t free_bytes = 0;
   uint64_t chunk_count = 0;
   int64_t last_heartbeat_ms = 0;
+  bool draining = false;
+  // Chunk replicas metad's records place on the node (NodeAdmin only).
+  uint64_t replicas_referenced = 0;
 };
 
 struct FsStats {
@@ -355,6 +382,16 @@ class Client {
   // Cluster.
   virtual Result<FsStats> StatFs() = 0;
   virtual Result<std::vector<NodeStatus>> ListNodes() = 0;
+
+  // Drain, undrain, remove or describe one chunk server (granary node).
+  virtual Result<NodeStatus> NodeAdmin(std::string_view node_id, NodeAction action) = 0;
+  virtual Result<RepairStatusInfo> RepairStatus() = 0;
+
+  // The trash: every entry, oldest expiry first; restore to the old place
+  // (empty `to`) or to a new path; purge one inode, or everything (`all`).
+  virtual Result<std::vector<TrashItem>> TrashList() = 0;
+  virtual Result<FileInfo> TrashRestore(uint64_t inode, std::string_view to) = 0;
+  virtual Result<uint64_t> TrashPurge(uint64_t inode, bool all) = 0;
 
   // Bytes this client has read straight from replica files of chunk servers
   // on its own host (ClientOptions::local_reads).

@@ -1,0 +1,63 @@
+#pragma once
+// Repairer: metad's re-replication loop. Every RepairOptions::interval_ms it
+// decides whether anything may have changed (a node passed the repair delay,
+// a replica was reported bad, the last pass left work, or the periodic full
+// scan is due); if so it scans every committed chunk record, plans the
+// chunks short of their replication goal (repair_plan.h) and has chunk
+// servers copy them (CHUNK_REPLICATE: target pulls from a good replica and
+// verifies every block), at most max_inflight copies at a time, the most
+// endangered first. Each finished copy is recorded with a transaction that
+// checks the chunk was not rewritten meanwhile; the replaced replicas get
+// garbage entries so their nodes delete them if they come back.
+//
+// Runs on a strand of the service's worker pool; blocking KV work happens
+// on that pool. Stop() ends the loop; copies in flight are abandoned (a
+// copy that finishes later is an orphan the chunk server deletes when told).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/net/asio_types.h"
+#include "common/net/rpc_client.h"
+#include "metadata/repair/repair_plan.h"
+#include "metadata/state/meta_state.h"
+
+namespace granary::metadata {
+
+class Repairer {
+ public:
+  Repairer(MetaState& state, net::Executor pool);
+  ~Repairer();
+
+  // The loop; spawn on strand().
+  net::Awaitable<void> Run();
+  void Stop();
+  const net::Executor& strand() const { return strand_; }
+
+ private:
+  bool ShouldScan();
+  Result<std::vector<RepairTask>> Scan();
+  ReplicaHealth Health(const std::string& node_id, const proto::ChunkInfo& chunk);
+  net::Awaitable<void> Repair(RepairTask task);
+  Status Record(const RepairTask& task, const proto::NodeAddress& target);
+
+  MetaState& s_;
+  net::Executor pool_;
+  net::Executor strand_;
+  net::ConnectionPool peers_;
+  asio::steady_timer timer_;
+  std::atomic<bool> stop_{false};
+  // Only touched on the strand.
+  int64_t last_full_scan_ms_ = INT64_MIN / 2;
+  uint64_t last_bad_generation_ = 0;
+  std::set<std::string> last_gone_;
+  bool work_left_ = true;  // scan once at start
+  std::set<uint64_t> copying_;  // chunk ids with a copy in flight
+  int in_flight_ = 0;
+};
+
+}  // namespace granary::metadata

@@ -1,0 +1,70 @@
+#pragma once
+// What the fault-injection tests share: fast failure-detection settings,
+// incompressible test data, and the "every chunk back at three live
+// replicas" wait.
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "granary/client.h"
+
+namespace granary::testutil {
+
+using FaultClock = std::chrono::steady_clock;
+inline constexpr size_t kMiB = 1 << 20;
+
+// A DOWN node within a second, its replicas replaced half a second later.
+inline constexpr const char* kFastMetad =
+    "[metad]\n"
+    "node_timeout_ms = 1000\n"
+    "heartbeat_interval_ms = 200\n"
+    "repair_delay_ms = 500\n"
+    "repair_interval_ms = 200\n";
+
+inline std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
+  std::vector<uint8_t> v(n);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i < n; i += 8) {
+    const uint64_t x = rng();
+    std::memcpy(v.data() + i, &x, std::min<size_t>(8, n - i));
+  }
+  return v;
+}
+
+// True when every chunk of every path has `want` replicas, all on UP servers.
+inline Result<bool> FullyReplicated(Client& c, const std::vector<std::string>& paths,
+                                    size_t want = 3) {
+  ASSIGN_OR_RETURN(auto nodes, c.ListNodes());
+  for (const std::string& p : paths) {
+    ASSIGN_OR_RETURN(auto layout, c.GetLayout(p));
+    for (const ChunkLocation& chunk : layout) {
+      if (chunk.replicas.size() != want) return false;
+      for (const ReplicaInfo& r : chunk.replicas) {
+        bool up = false;
+        for (const NodeStatus& n : nodes) up = up || (n.node_id == r.node_id && n.up);
+        if (!up) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Polls FullyReplicated until true; returns the seconds it took.
+inline Result<double> WaitFullyReplicated(Client& c, const std::vector<std::string>& paths,
+                                          std::chrono::seconds limit, size_t want = 3) {
+  const auto t0 = FaultClock::now();
+  for (;;) {
+    Result<bool> done = FullyReplicated(c, paths, want);
+    if (done.ok() && *done) return std::chrono::duration<double>(FaultClock::now() - t0).count();
+    if (FaultClock::now() - t0 > limit) {
+      return Status::Timeout("not back at " + std::to_string(want) + " live replicas in " +
+                             std::to_string(limit.count()) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace granary::testutil
