@@ -97,6 +97,9 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   integer("repair_full_scan_interval_ms", &o->meta.repair.full_scan_interval_ms);
   integer("repair_max_inflight", &o->meta.repair.max_inflight);
   integer("repair_copy_timeout_ms", &o->meta.repair.copy_timeout_ms);
+  integer("rebalance_threshold_percent", &o->meta.repair.rebalance_threshold_percent);
+  integer("rebalance_min_bytes", &o->meta.repair.rebalance_min_bytes);
+  integer("rebalance_interval_ms", &o->meta.repair.rebalance_interval_ms);
   integer("io_threads", &o->io_threads);
   integer("kv_threads", &o->service.worker_threads);
   integer("min_free_bytes", &o->meta.placement.min_free_bytes);
@@ -156,6 +159,11 @@ Status ValidateMetadOptions(const MetadOptions& o) {
   RETURN_IF_ERROR(positive(o.meta.repair.full_scan_interval_ms, "repair_full_scan_interval_ms"));
   RETURN_IF_ERROR(positive(o.meta.repair.max_inflight, "repair_max_inflight"));
   RETURN_IF_ERROR(positive(o.meta.repair.copy_timeout_ms, "repair_copy_timeout_ms"));
+  RETURN_IF_ERROR(positive(o.meta.repair.rebalance_interval_ms, "rebalance_interval_ms"));
+  if (o.meta.repair.rebalance_threshold_percent < 0 || o.meta.repair.rebalance_min_bytes < 0) {
+    return Status::InvalidArgument(
+        "rebalance_threshold_percent and rebalance_min_bytes must not be negative");
+  }
   if (o.meta.trash_ms < 0) return Status::InvalidArgument("trash_ms must not be negative");
   if (o.meta.repair.delay_ms < 0) {
     return Status::InvalidArgument("repair_delay_ms must not be negative");

@@ -50,6 +50,46 @@ std::optional<RepairTask> PlanChunk(uint64_t inode, const proto::ChunkInfo& chun
   return t;
 }
 
+std::optional<std::pair<NodeLoad, NodeLoad>> PickRebalance(const std::vector<NodeLoad>& loads,
+                                                           int64_t threshold_percent,
+                                                           uint64_t min_bytes) {
+  if (threshold_percent <= 0 || loads.size() < 2) return std::nullopt;
+  const NodeLoad* full = nullptr;
+  const NodeLoad* empty = nullptr;
+  double sum = 0;
+  size_t n = 0;
+  auto fill = [](const NodeLoad& l) { return double(l.held) / double(l.capacity); };
+  for (const NodeLoad& l : loads) {
+    if (l.capacity == 0) continue;
+    sum += fill(l);
+    ++n;
+    if (!full || fill(l) > fill(*full)) full = &l;
+    if (!empty || fill(l) < fill(*empty)) empty = &l;
+  }
+  if (n < 2 || full == empty || sum <= 0) return std::nullopt;
+  const double mean = sum / n;
+  const double gap = fill(*full) - fill(*empty);
+  if (gap * 100.0 <= double(threshold_percent) * mean) return std::nullopt;
+  if (full->held < empty->held + min_bytes) return std::nullopt;
+  return std::make_pair(*full, *empty);
+}
+
+bool CanMove(const proto::ChunkInfo& chunk, const NodeLoad& from, const NodeLoad& to,
+             const std::function<std::string(const std::string&)>& domain_of) {
+  bool on_from = false;
+  for (const proto::NodeAddress& r : chunk.replicas()) {
+    if (r.node_id() == to.node_id) return false;
+    if (r.node_id() == from.node_id) {
+      on_from = true;
+      continue;
+    }
+    if (from.failure_domain != to.failure_domain && domain_of(r.node_id()) == to.failure_domain) {
+      return false;
+    }
+  }
+  return on_from;
+}
+
 void SortByUrgency(std::vector<RepairTask>& tasks) {
   std::stable_sort(tasks.begin(), tasks.end(), [](const RepairTask& a, const RepairTask& b) {
     const size_t short_a = a.goal - std::min<size_t>(a.goal, a.good);

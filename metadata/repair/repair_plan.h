@@ -30,7 +30,32 @@ struct RepairTask {
   std::vector<proto::NodeAddress> sources;
   std::vector<std::string> drop;           // node ids of gone and draining replicas
   size_t good = 0;
+  // A rebalance move: copy to `move_to`, then drop the replica on
+  // `move_from` (empty for repairs, whose target placement picks).
+  std::string move_from;
+  std::string move_to;
 };
+
+// Usage of one UP, non-draining server for rebalancing.
+struct NodeLoad {
+  std::string node_id;
+  std::string failure_domain;
+  uint64_t capacity = 0;
+  uint64_t held = 0;  // stored bytes of the replicas chunk records place there
+};
+
+// The (fullest, emptiest) pair to move chunks between, by held / capacity,
+// when the gap exceeds `threshold_percent` of the mean fill and `min_bytes`;
+// nullopt when the cluster is balanced enough.
+std::optional<std::pair<NodeLoad, NodeLoad>> PickRebalance(const std::vector<NodeLoad>& loads,
+                                                           int64_t threshold_percent,
+                                                           uint64_t min_bytes);
+
+// Whether chunk `chunk` may move from `from` to `to` without crowding a
+// failure domain: `to` holds none of it, and its domain holds no other
+// replica unless `from` shares that domain.
+bool CanMove(const proto::ChunkInfo& chunk, const NodeLoad& from, const NodeLoad& to,
+             const std::function<std::string(const std::string&)>& domain_of);
 
 // A task when the chunk's good + waiting replicas are fewer than `goal` and
 // at least one good or draining replica is left to copy from; nullopt

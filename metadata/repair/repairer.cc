@@ -65,8 +65,12 @@ bool Repairer::ShouldScan() {
     if (n.draining()) gone.insert("draining:" + n.node_id());
   }
   const uint64_t generation = s_.bad_replicas().generation();
-  const bool due = now - last_full_scan_ms_ >= s_.options().repair.full_scan_interval_ms ||
-                   work_left_ || gone != last_gone_ || generation != last_bad_generation_;
+  const RepairOptions& o = s_.options().repair;
+  rebalance_due_ = o.rebalance_threshold_percent > 0 &&
+                   now - last_rebalance_ms_ >= o.rebalance_interval_ms;
+  if (rebalance_due_) last_rebalance_ms_ = now;
+  const bool due = now - last_full_scan_ms_ >= o.full_scan_interval_ms || work_left_ ||
+                   gone != last_gone_ || generation != last_bad_generation_ || rebalance_due_;
   if (!due) return false;
   last_gone_ = std::move(gone);
   last_bad_generation_ = generation;
@@ -78,6 +82,7 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
   std::vector<RepairTask> tasks;
   uint64_t short_chunks = 0, lost = 0;
   std::map<uint64_t, uint32_t> goals;  // inode -> replicas, for this scan
+  held_.clear();
   KeyRange range = KeyRange::Prefix(AllChunksPrefix());
   for (;;) {
     ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
@@ -97,6 +102,9 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
         g = goals.emplace(*inode, goal).first;
       }
       if (g->second == 0) continue;  // inode gone: its chunks are garbage already
+      for (const proto::NodeAddress& r : chunk->replicas()) {
+        held_[r.node_id()] += chunk->stored_length();
+      }
       s_.nodes().FillAddresses(&*chunk);
       bool unrecoverable = false;
       std::optional<RepairTask> t = PlanChunk(
@@ -121,6 +129,66 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
   return tasks;
 }
 
+Result<std::vector<RepairTask>> Repairer::PlanRebalance() {
+  std::vector<RepairTask> tasks;
+  std::map<std::string, std::string> domains;
+  std::vector<NodeLoad> loads;
+  for (const proto::NodeInfo& n : s_.nodes().List()) {
+    domains[n.node_id()] = n.failure_domain().empty() ? n.node_id() : n.failure_domain();
+    if (n.state() != proto::NODE_UP || n.draining()) continue;
+    loads.push_back({n.node_id(), domains[n.node_id()], n.capacity_bytes(), held_[n.node_id()]});
+  }
+  const RepairOptions& o = s_.options().repair;
+  auto pair = PickRebalance(loads, o.rebalance_threshold_percent,
+                            static_cast<uint64_t>(o.rebalance_min_bytes));
+  if (!pair) return tasks;
+  const auto& [from, to] = *pair;
+  auto domain_of = [&](const std::string& node) {
+    auto it = domains.find(node);
+    return it == domains.end() ? node : it->second;
+  };
+  // Enough moves to close half the byte gap, at most a few rounds of copies.
+  const uint64_t budget = (from.held - to.held) / 2;
+  const size_t max_tasks = static_cast<size_t>(o.max_inflight) * 4;
+  uint64_t planned = 0;
+  KeyRange range = KeyRange::Prefix(AllChunksPrefix());
+  while (tasks.size() < max_tasks && planned < budget) {
+    ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
+    for (const KvPair& kvp : page) {
+      if (tasks.size() >= max_tasks || planned >= budget) break;
+      std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
+      Result<uint64_t> inode = DecodeU64(std::string_view(kvp.key).substr(1, 8));
+      if (!index || !inode.ok()) continue;
+      Result<proto::ChunkInfo> chunk = DecodeStoredChunk(kvp.value, *index);
+      if (!chunk.ok() || !CanMove(*chunk, from, to, domain_of)) continue;
+      s_.nodes().FillAddresses(&*chunk);
+      RepairTask t;
+      bool healthy = true;
+      for (const proto::NodeAddress& r : chunk->replicas()) {
+        healthy = healthy && Health(r.node_id(), *chunk) == ReplicaHealth::kGood;
+        t.sources.push_back(r);
+      }
+      if (!healthy) continue;  // repair comes first
+      t.inode = *inode;
+      t.chunk_index = *index;
+      t.chunk = *chunk;
+      t.goal = static_cast<uint32_t>(chunk->replicas_size());
+      t.good = t.sources.size();
+      t.move_from = from.node_id;
+      t.move_to = to.node_id;
+      planned += chunk->stored_length();
+      tasks.push_back(std::move(t));
+    }
+    if (page.size() < kScanPage) break;
+    range.start = page.back().key + std::string(1, '\0');
+  }
+  if (!tasks.empty()) {
+    LOG_INFO("rebalance: moving {} chunks from {} ({} bytes held) to {} ({} bytes held)",
+             tasks.size(), from.node_id, from.held, to.node_id, to.held);
+  }
+  return tasks;
+}
+
 net::Awaitable<void> Repairer::Run() {
   while (!stop_) {
     timer_.expires_after(net::Millis(s_.options().repair.interval_ms));
@@ -135,8 +203,18 @@ net::Awaitable<void> Repairer::Run() {
       continue;
     }
     work_left_ = !tasks->empty();
-    if (!tasks->empty()) {
-      LOG_INFO("repair: {} chunks below their replica goal", s_.repair_stats().under_replicated.load());
+    if (tasks->empty() && rebalance_due_) {
+      Result<std::vector<RepairTask>> moves =
+          co_await net::RunBlocking(pool_, [this] { return PlanRebalance(); });
+      if (moves.ok()) {
+        *tasks = std::move(*moves);
+      } else {
+        LOG_WARN("rebalance planning failed: {}", moves.status().ToString());
+      }
+    }
+    if (work_left_) {
+      LOG_INFO("repair: {} chunks below their replica goal",
+               s_.repair_stats().under_replicated.load());
     }
     for (RepairTask& t : *tasks) {
       while (in_flight_ >= s_.options().repair.max_inflight && !stop_) {
@@ -172,7 +250,14 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
       exclude.push_back(r.node_id());
     }
   }
-  Result<std::vector<proto::NodeAddress>> placed = s_.PlaceReplicas(1, exclude);
+  Result<std::vector<proto::NodeAddress>> placed;
+  if (!task.move_to.empty()) {
+    proto::NodeAddress to;
+    to.set_node_id(task.move_to);
+    placed = std::vector<proto::NodeAddress>{to};  // a rebalance move has its target
+  } else {
+    placed = s_.PlaceReplicas(1, exclude);
+  }
   if (!placed.ok() || placed->empty()) {
     LOG_WARN("repair of {}: no node to copy to: {}", ChunkName(c),
              placed.ok() ? "none" : placed.status().ToString());
@@ -209,8 +294,13 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
   }
   s_.repair_stats().bytes += r->bytes();
   ++s_.repair_stats().done;
-  LOG_INFO("repaired {} of inode {}: new replica on {} ({} of {} good before)", ChunkName(c),
-           task.inode, target.address(), task.good, task.goal);
+  if (task.move_from.empty()) {
+    LOG_INFO("repaired {} of inode {}: new replica on {} ({} of {} good before)", ChunkName(c),
+             task.inode, target.address(), task.good, task.goal);
+  } else {
+    LOG_INFO("moved {} of inode {} from node {} to {}", ChunkName(c), task.inode, task.move_from,
+             target.address());
+  }
   done(true);
 }
 
@@ -236,6 +326,10 @@ Status Repairer::Record(const RepairTask& task, const proto::NodeAddress& target
       if (r.node_id() == target.node_id()) {
         // The node that lost its copy took the new one: it stays, good again.
         dropped.push_back(r.node_id());
+      } else if (!task.move_from.empty() && r.node_id() == task.move_from) {
+        // A rebalance move: the new copy is in place, the old one goes.
+        txn.Put(GarbageKey(r.node_id(), rec->chunk.chunk_id(), rec->chunk.version()), "");
+        continue;
       } else if (planned_drop && (Health(r.node_id(), rec->chunk) == ReplicaHealth::kGone ||
                                   Health(r.node_id(), rec->chunk) == ReplicaHealth::kDraining)) {
         txn.Put(GarbageKey(r.node_id(), rec->chunk.chunk_id(), rec->chunk.version()), "");

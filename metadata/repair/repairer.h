@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ class Repairer {
  private:
   bool ShouldScan();
   Result<std::vector<RepairTask>> Scan();
+  // Moves from the fullest to the emptiest server when usage is skewed.
+  Result<std::vector<RepairTask>> PlanRebalance();
   ReplicaHealth Health(const std::string& node_id, const proto::ChunkInfo& chunk);
   net::Awaitable<void> Repair(RepairTask task);
   Status Record(const RepairTask& task, const proto::NodeAddress& target);
@@ -57,6 +60,9 @@ class Repairer {
   std::set<std::string> last_gone_;
   bool work_left_ = true;  // scan once at start
   std::set<uint64_t> copying_;  // chunk ids with a copy in flight
+  int64_t last_rebalance_ms_ = INT64_MIN / 2;
+  bool rebalance_due_ = false;
+  std::map<std::string, uint64_t> held_;  // bytes per node at the last scan (pool only)
   int in_flight_ = 0;
 };
 

@@ -42,6 +42,14 @@ struct RepairOptions {
   int max_inflight = 8;
   // Deadline of one copy. Default 300000.
   int64_t copy_timeout_ms = 300000;
+  // Rebalance: when the fullest UP server holds more than this many percent
+  // above the emptiest, relative to the mean (bytes held / capacity), and
+  // at least rebalance_min_bytes more, chunks move from fullest to emptiest,
+  // a copy first, the old replica dropped after. 0 turns it off. Default 20.
+  int64_t rebalance_threshold_percent = 20;
+  int64_t rebalance_min_bytes = 1ll << 30;
+  // How often usage is checked for imbalance. Default 60000.
+  int64_t rebalance_interval_ms = 60000;
 };
 
 // What the repair loop reports (META_REPAIR_STATUS). Written by the loop only.

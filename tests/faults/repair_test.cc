@@ -166,5 +166,48 @@ TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
   for (const NodeStatus& n : after) EXPECT_NE(n.node_id, victim);
 }
 
+TEST(Repair, NewServerIsFilledByRebalance) {
+  const std::string metad = std::string(kFastMetad) +
+                            "rebalance_threshold_percent = 20\n"
+                            "rebalance_min_bytes = 1\n"
+                            "rebalance_interval_ms = 300\n";
+  ASSERT_OK_AND_ASSIGN(auto cluster,
+                       TestCluster::Start({.chunkservers = 3, .metad_config_toml = metad}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  CreateOptions o;
+  o.chunk_size = 2 * kMiB;
+  o.replicas = 2;
+  const auto data = RandomBytes(48 * kMiB, 4);  // 24 chunks x 2 replicas on 3 servers
+  ASSERT_OK(WriteFile(*client, "/spread", data, o));
+
+  ASSERT_OK_AND_ASSIGN(int added, cluster->AddChunkd());
+  ASSERT_OK(cluster->WaitForNodeState(added, /*up=*/true, std::chrono::seconds(20)));
+  ASSERT_OK_AND_ASSIGN(auto nodes, client->ListNodes());
+  std::string fresh;
+  for (const NodeStatus& n : nodes) {
+    if (n.address == cluster->chunkd_address(added)) fresh = n.node_id;
+  }
+  ASSERT_FALSE(fresh.empty());
+  // 48 replicas over 4 servers is 12 each; the new one should get most of
+  // its share without ever leaving a chunk below 2 replicas.
+  const auto t0 = Clock::now();
+  uint64_t held = 0;
+  while (held < 8 && Clock::now() - t0 < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_OK_AND_ASSIGN(NodeStatus n, client->NodeAdmin(fresh, NodeAction::kStatus));
+    held = n.replicas_referenced;
+    ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/spread"));
+    for (const ChunkLocation& c : layout) ASSERT_GE(c.replicas.size(), 2u);
+  }
+  std::printf("[ timing ] rebalance: new server holds %llu of 48 replicas after %.2f s\n",
+              static_cast<unsigned long long>(held),
+              std::chrono::duration<double>(Clock::now() - t0).count());
+  EXPECT_GE(held, 8u);
+  ASSERT_OK_AND_ASSIGN(bool full, FullyReplicated(*client, "/spread", 2));
+  EXPECT_TRUE(full);
+  ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/spread"));
+  EXPECT_TRUE(back == data);
+}
+
 }  // namespace
 }  // namespace granary::testutil

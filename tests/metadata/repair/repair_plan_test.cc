@@ -85,5 +85,33 @@ TEST(RepairPlan, MostEndangeredFirst) {
   EXPECT_EQ(tasks[2].inode, 2u);
 }
 
+TEST(RepairPlan, RebalanceOnlyPastTheThreshold) {
+  const uint64_t cap = 1000;
+  std::vector<NodeLoad> even = {{"a", "d1", cap, 500}, {"b", "d2", cap, 520}, {"c", "d3", cap, 480}};
+  EXPECT_FALSE(PickRebalance(even, 20, 1));
+  std::vector<NodeLoad> skewed = {{"a", "d1", cap, 600}, {"b", "d2", cap, 600}, {"n", "d3", cap, 0}};
+  auto pair = PickRebalance(skewed, 20, 1);
+  ASSERT_TRUE(pair);
+  EXPECT_EQ(pair->second.node_id, "n");
+  EXPECT_FALSE(PickRebalance(skewed, 0, 1)) << "0 turns rebalancing off";
+  EXPECT_FALSE(PickRebalance(skewed, 20, 10'000)) << "below the byte floor";
+  // Fill is relative to capacity: a big half-full node is not "fuller".
+  std::vector<NodeLoad> sized = {{"big", "d1", 2 * cap, 1000}, {"small", "d2", cap, 500}};
+  EXPECT_FALSE(PickRebalance(sized, 20, 1));
+}
+
+TEST(RepairPlan, MovesKeepFailureDomainsApart) {
+  auto domain = [](const std::string& n) { return n == "x" ? "rack2" : "rack1"; };
+  const NodeLoad from{"a", "rack1", 1, 1};
+  const NodeLoad to_rack2{"y", "rack2", 1, 0};
+  const NodeLoad to_rack1{"z", "rack1", 1, 0};
+  // x is in rack2 already: moving a's replica to rack2 would double it up.
+  EXPECT_FALSE(CanMove(Chunk(0, {"a", "x"}), from, to_rack2, domain));
+  // Within a's own rack the spread is unchanged.
+  EXPECT_TRUE(CanMove(Chunk(0, {"a", "x"}), from, to_rack1, domain));
+  EXPECT_FALSE(CanMove(Chunk(0, {"b", "x"}), from, to_rack1, domain)) << "a holds no replica";
+  EXPECT_FALSE(CanMove(Chunk(0, {"a", "z"}), from, to_rack1, domain)) << "z holds it already";
+}
+
 }  // namespace
 }  // namespace granary::metadata
