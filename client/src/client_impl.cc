@@ -342,6 +342,17 @@ class ClientImpl final : public Client {
     return out;
   }
 
+  Result<uint64_t> StatReplica(const std::string& address, uint64_t chunk_id,
+                               uint64_t version) override {
+    proto::ChunkStatRequest req;
+    req.set_chunk_id(chunk_id);
+    req.set_version(version);
+    auto r = ctx_->RunSync(ctx_->chunk_servers().Call<proto::ChunkStatResponse>(
+        address, proto::CHUNK_STAT, req, ctx_->timeout()));
+    if (!r.ok()) return r.status();
+    return r->stored_length();
+  }
+
   Result<std::vector<TrashItem>> TrashList() override {
     std::vector<TrashItem> out;
     proto::TrashListRequest req;

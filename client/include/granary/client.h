@@ -386,6 +386,11 @@ class Client {
   // Drain, undrain, remove or describe one chunk server (granary node).
   virtual Result<NodeStatus> NodeAdmin(std::string_view node_id, NodeAction action) = 0;
   virtual Result<RepairStatusInfo> RepairStatus() = 0;
+  // Asks the chunk server at `address` whether it holds chunk `chunk_id`
+  // version `version`: its stored bytes, or CHUNK_NOT_FOUND (never written,
+  // deleted, or quarantined as corrupt). granary fsck checks every replica.
+  virtual Result<uint64_t> StatReplica(const std::string& address, uint64_t chunk_id,
+                                       uint64_t version) = 0;
 
   // The trash: every entry, oldest expiry first; restore to the old place
   // (empty `to`) or to a new path; purge one inode, or everything (`all`).
