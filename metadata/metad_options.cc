@@ -100,6 +100,7 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   integer("rebalance_threshold_percent", &o->meta.repair.rebalance_threshold_percent);
   integer("rebalance_min_bytes", &o->meta.repair.rebalance_min_bytes);
   integer("rebalance_interval_ms", &o->meta.repair.rebalance_interval_ms);
+  integer("orphan_sweep_interval_ms", &o->meta.repair.orphan_sweep_interval_ms);
   integer("io_threads", &o->io_threads);
   integer("kv_threads", &o->service.worker_threads);
   integer("min_free_bytes", &o->meta.placement.min_free_bytes);
@@ -160,6 +161,7 @@ Status ValidateMetadOptions(const MetadOptions& o) {
   RETURN_IF_ERROR(positive(o.meta.repair.max_inflight, "repair_max_inflight"));
   RETURN_IF_ERROR(positive(o.meta.repair.copy_timeout_ms, "repair_copy_timeout_ms"));
   RETURN_IF_ERROR(positive(o.meta.repair.rebalance_interval_ms, "rebalance_interval_ms"));
+  RETURN_IF_ERROR(positive(o.meta.repair.orphan_sweep_interval_ms, "orphan_sweep_interval_ms"));
   if (o.meta.repair.rebalance_threshold_percent < 0 || o.meta.repair.rebalance_min_bytes < 0) {
     return Status::InvalidArgument(
         "rebalance_threshold_percent and rebalance_min_bytes must not be negative");

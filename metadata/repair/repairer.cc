@@ -30,7 +30,8 @@ Repairer::Repairer(MetaState& state, net::Executor pool)
       pool_(pool),
       strand_(asio::make_strand(pool)),
       peers_(strand_, net::Millis(3000), 1),
-      timer_(strand_) {}
+      timer_(strand_),
+      last_sweep_ms_(state.clock().SteadyMs()) {}
 
 Repairer::~Repairer() { peers_.CloseAll(); }
 
@@ -194,6 +195,10 @@ net::Awaitable<void> Repairer::Run() {
     timer_.expires_after(net::Millis(s_.options().repair.interval_ms));
     co_await timer_.async_wait(net::kUseTuple);
     if (stop_) break;
+    if (s_.clock().SteadyMs() - last_sweep_ms_ >= s_.options().repair.orphan_sweep_interval_ms) {
+      last_sweep_ms_ = s_.clock().SteadyMs();
+      co_await SweepOrphans();
+    }
     if (!ShouldScan()) continue;
     Result<std::vector<RepairTask>> tasks =
         co_await net::RunBlocking(pool_, [this] { return Scan(); });
@@ -302,6 +307,73 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
              target.address());
   }
   done(true);
+}
+
+net::Awaitable<void> Repairer::SweepOrphans() {
+  // 1. What every UP server holds, listed before metad's records are read.
+  std::map<std::string, std::vector<proto::ChunkRef>> held;
+  for (const proto::NodeInfo& n : s_.nodes().List()) {
+    if (n.state() != proto::NODE_UP) continue;
+    auto r = co_await peers_.Call<proto::ChunkListResponse>(n.address(), proto::CHUNK_LIST,
+                                                            proto::ChunkListRequest{},
+                                                            net::Millis(30000));
+    if (!r.ok()) {
+      LOG_WARN("orphan sweep: listing {} failed: {}", n.address(), r.status().ToString());
+      continue;
+    }
+    held[n.node_id()].assign(r->chunks().begin(), r->chunks().end());
+  }
+  // 2. Every version a record names: pending first, then committed (a chunk
+  // moving from pending to committed meanwhile is then seen in one of them).
+  Result<std::set<std::pair<uint64_t, uint64_t>>> known =
+      co_await net::RunBlocking(pool_, [&]() -> Result<std::set<std::pair<uint64_t, uint64_t>>> {
+        std::set<std::pair<uint64_t, uint64_t>> out;
+        for (std::string_view prefix : {AllPendingChunksPrefix(), AllChunksPrefix()}) {
+          KeyRange range = KeyRange::Prefix(prefix);
+          for (;;) {
+            ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
+            for (const KvPair& kvp : page) {
+              std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
+              if (!index) continue;
+              Result<proto::ChunkInfo> c = DecodeStoredChunk(kvp.value, *index);
+              if (c.ok()) out.emplace(c->chunk_id(), c->version());
+            }
+            if (page.size() < kScanPage) break;
+            range.start = page.back().key + std::string(1, '\0');
+          }
+        }
+        return out;
+      });
+  if (!known.ok()) {
+    LOG_WARN("orphan sweep: reading records failed: {}", known.status().ToString());
+    co_return;
+  }
+  // 3. Unknown twice in a row: delete (through the usual deletion queue).
+  std::set<std::tuple<std::string, uint64_t, uint64_t>> suspects;
+  KvTxn txn;
+  size_t freed = 0;
+  for (const auto& [node, refs] : held) {
+    for (const proto::ChunkRef& ref : refs) {
+      if (known->count({ref.chunk_id(), ref.version()})) continue;
+      auto key = std::make_tuple(node, ref.chunk_id(), ref.version());
+      if (orphan_suspects_.count(key)) {
+        txn.Put(GarbageKey(node, ref.chunk_id(), ref.version()), "");
+        ++freed;
+      } else {
+        suspects.insert(std::move(key));
+      }
+    }
+  }
+  orphan_suspects_ = std::move(suspects);
+  if (freed > 0) {
+    Status st = co_await net::RunBlocking(
+        pool_, [&] { return s_.kv().Commit(txn, CommitOptions{.sync = false}); });
+    if (st.ok()) {
+      LOG_INFO("orphan sweep: {} replicas no record names queued for deletion", freed);
+    } else {
+      LOG_WARN("orphan sweep: {}", st.ToString());
+    }
+  }
 }
 
 Status Repairer::Record(const RepairTask& task, const proto::NodeAddress& target) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <map>
 #include <set>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ class Repairer {
   ReplicaHealth Health(const std::string& node_id, const proto::ChunkInfo& chunk);
   net::Awaitable<void> Repair(RepairTask task);
   Status Record(const RepairTask& task, const proto::NodeAddress& target);
+  // Lists every UP server's replicas, then (in that order, so nothing
+  // written meanwhile looks unknown) every chunk id and version metad's
+  // pending and committed records name; replicas unknown in two sweeps in a
+  // row get deletion entries.
+  net::Awaitable<void> SweepOrphans();
 
   MetaState& s_;
   net::Executor pool_;
@@ -63,6 +69,8 @@ class Repairer {
   int64_t last_rebalance_ms_ = INT64_MIN / 2;
   bool rebalance_due_ = false;
   std::map<std::string, uint64_t> held_;  // bytes per node at the last scan (pool only)
+  int64_t last_sweep_ms_;
+  std::set<std::tuple<std::string, uint64_t, uint64_t>> orphan_suspects_;
   int in_flight_ = 0;
 };
 

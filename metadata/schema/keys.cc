@@ -70,6 +70,7 @@ std::string_view DentryNameFromKey(std::string_view key) {
 
 std::string ChunkPrefix(uint64_t inode) { return TagAndId(kChunkTag, inode); }
 std::string_view AllChunksPrefix() { return "C"; }
+std::string_view AllPendingChunksPrefix() { return "P"; }
 
 std::string ChunkKey(uint64_t inode, uint64_t index) {
   std::string k = ChunkPrefix(inode);

@@ -49,6 +49,7 @@ std::string_view DentryNameFromKey(std::string_view key);
 
 std::string ChunkPrefix(uint64_t inode);
 std::string_view AllChunksPrefix();
+std::string_view AllPendingChunksPrefix();
 std::string ChunkKey(uint64_t inode, uint64_t index);
 std::string PendingChunkPrefix(uint64_t inode);
 std::string PendingChunkKey(uint64_t inode, uint64_t index);

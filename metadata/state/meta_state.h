@@ -50,6 +50,11 @@ struct RepairOptions {
   int64_t rebalance_min_bytes = 1ll << 30;
   // How often usage is checked for imbalance. Default 60000.
   int64_t rebalance_interval_ms = 60000;
+  // How often every UP chunk server's replica list is compared with metad's
+  // records. A replica no record names in two sweeps in a row (a crash
+  // between a chunk's commit on the servers and its record here) is deleted.
+  // Default 3600000 (1 h).
+  int64_t orphan_sweep_interval_ms = 3600000;
 };
 
 // What the repair loop reports (META_REPAIR_STATUS). Written by the loop only.

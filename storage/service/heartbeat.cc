@@ -91,6 +91,9 @@ net::Awaitable<Result<bool>> Heartbeater::Beat() {
   Result<proto::NodeInfo> node = co_await Describe();
   if (!node.ok()) co_return node.status();
   *req.mutable_node() = std::move(node).value();
+  // A data folder that stopped working is taken out of service first, so
+  // its replicas are reported lost with this very beat.
+  co_await net::RunBlocking(disk_, [&] { return store_.CheckFolders(); });
   // Replicas quarantined since the last beat travel with it; they go back
   // in the queue if metad does not answer.
   const std::vector<store::ChunkKey> lost = store_.TakeLost();

@@ -41,9 +41,63 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const StoreOptions& options
     store->folders_.push_back(std::move(folder).value());
     store->folder_paths_.push_back(dir);
   }
+  store->failed_ = std::vector<std::atomic<bool>>(store->folders_.size());
   RETURN_IF_ERROR(store->InitNodeId());
   RETURN_IF_ERROR(store->ScanFolders());
   return store;
+}
+
+std::vector<std::string> ChunkStore::CheckFolders() {
+  std::vector<std::string> failed;
+  for (uint32_t i = 0; i < folders_.size(); ++i) {
+    if (failed_[i].load()) continue;
+    // Reading the node id back touches the folder's file system: a disk that
+    // vanished, was unmounted or returns I/O errors fails here.
+    Result<std::optional<std::string>> id = folders_[i]->ReadNodeId();
+    Status why;
+    if (!id.ok()) {
+      why = id.status();
+    } else if (!*id || **id != node_id_) {
+      why = Status::IoError("node id file missing or changed");
+    }
+    if (why.ok()) continue;
+    FailFolder(i, why);
+    failed.push_back(folders_[i]->path());
+  }
+  return failed;
+}
+
+size_t ChunkStore::failed_folders() const {
+  size_t n = 0;
+  for (const auto& f : failed_) n += f.load() ? 1 : 0;
+  return n;
+}
+
+void ChunkStore::FailFolder(uint32_t folder, const Status& why) {
+  if (failed_[folder].exchange(true)) return;
+  std::vector<ChunkKey> lost;
+  {
+    std::unique_lock lock(index_mu_);
+    for (auto it = index_.begin(); it != index_.end();) {
+      for (auto v = it->second.begin(); v != it->second.end();) {
+        if (v->second.folder == folder) {
+          lost.push_back({it->first, v->first});
+          chunk_bytes_ -= v->second.file_size;
+          --chunk_count_;
+          v = it->second.erase(v);
+        } else {
+          ++v;
+        }
+      }
+      it = it->second.empty() ? index_.erase(it) : std::next(it);
+    }
+  }
+  for (const ChunkKey& k : lost) cache_.Erase(k);
+  LOG_ERROR("data folder {} taken out of service ({}): {} replicas reported lost, the other "
+            "folders keep serving",
+            folders_[folder]->path(), why.ToString(), lost.size());
+  std::lock_guard lock(lost_mu_);
+  lost_.insert(lost_.end(), lost.begin(), lost.end());
 }
 
 Status ChunkStore::InitNodeId() {
@@ -155,8 +209,13 @@ std::vector<ChunkKey> ChunkStore::List() const {
 Result<StoreUsage> ChunkStore::Usage() const {
   StoreUsage u;
   std::set<uint64_t> counted;  // folders on one file system count once
-  for (const auto& folder : folders_) {
-    ASSIGN_OR_RETURN(FolderUsage f, folder->Usage());
+  for (size_t i = 0; i < folders_.size(); ++i) {
+    // A failed folder, or one failing right now (CheckFolders will take it
+    // out), counts as no space: heartbeats must go on for the others.
+    if (failed_[i].load()) continue;
+    Result<FolderUsage> got = folders_[i]->Usage();
+    if (!got.ok()) continue;
+    const FolderUsage& f = *got;
     if (!counted.insert(f.fs_id).second) continue;
     u.capacity_bytes += f.capacity_bytes;
     u.used_bytes += f.used_bytes;

@@ -148,6 +148,14 @@ class ChunkStore {
   // and CORRUPTION returned. Returns the bytes read. For the scrubber.
   Result<uint64_t> Verify(const ChunkKey& key);
 
+  // Checks that every data folder is still there and readable (its node_id
+  // file can be read back). A folder that fails is taken out of service: no
+  // new chunks go there, its replicas leave the index and are reported lost
+  // (TakeLost), so metad re-replicates them; the other folders keep serving.
+  // Returns the folders taken out by this call.
+  std::vector<std::string> CheckFolders();
+  size_t failed_folders() const;
+
   // Versions quarantined since the last call, for metad (heartbeat).
   std::vector<ChunkKey> TakeLost();
   // Puts back what TakeLost returned when it could not be delivered.
@@ -188,6 +196,9 @@ class ChunkStore {
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, IndexEntry>> index_;
   uint64_t chunk_count_ = 0;  // guarded by index_mu_
   uint64_t chunk_bytes_ = 0;  // guarded by index_mu_
+
+  void FailFolder(uint32_t folder, const Status& why);
+  std::vector<std::atomic<bool>> failed_;  // per folder; sized at Open
 
   std::mutex lost_mu_;
   std::vector<ChunkKey> lost_;  // guarded by lost_mu_

@@ -35,24 +35,32 @@ bool SameTotals(uint32_t blocks, uint64_t stored, uint64_t raw, const CommitSpec
 }  // namespace
 
 Result<uint32_t> ChunkStore::PickFolder() const {
-  // Most free space first: folders fill evenly, and a new disk takes new data.
+  // Most free space first, so a new disk takes new data; folders within 5%
+  // of the most free (equal disks, or folders sharing a file system) take
+  // turns, so they fill evenly and losing one loses its share only.
+  std::vector<std::pair<uint32_t, uint64_t>> eligible;
   uint64_t best_free = 0;
-  std::optional<uint32_t> best;
   for (uint32_t i = 0; i < folders_.size(); ++i) {
+    if (failed_[i].load()) continue;  // out of service
     Result<FolderUsage> u = folders_[i]->Usage();
     if (!u.ok()) {
       LOG_WARN("skipping data folder: {}", u.status().ToString());
       continue;
     }
-    if (u->free_bytes >= options_.min_free_bytes && (!best || u->free_bytes > best_free)) {
-      best = i;
-      best_free = u->free_bytes;
-    }
+    if (u->free_bytes < options_.min_free_bytes) continue;
+    eligible.emplace_back(i, u->free_bytes);
+    best_free = std::max(best_free, u->free_bytes);
   }
-  if (!best)
+  if (eligible.empty()) {
     return Status::NoSpace("no data folder has " + std::to_string(options_.min_free_bytes) +
                            " bytes free");
-  return *best;
+  }
+  std::vector<uint32_t> near_best;
+  for (const auto& [i, free] : eligible) {
+    if (free >= best_free - best_free / 20) near_best.push_back(i);
+  }
+  static std::atomic<uint64_t> turn{0};
+  return near_best[turn.fetch_add(1, std::memory_order_relaxed) % near_best.size()];
 }
 
 Result<std::shared_ptr<ChunkStore::PendingWrite>> ChunkStore::GetOrCreatePending(

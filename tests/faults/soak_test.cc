@@ -45,7 +45,11 @@ TEST(Soak, MixedLoadWithKills) {
                           .metad_config_toml = "[metad]\nnode_timeout_ms = 1000\n"
                                                "heartbeat_interval_ms = 200\n"
                                                "repair_delay_ms = 1000\n"
-                                               "repair_interval_ms = 200\n"}));
+                                               "repair_interval_ms = 200\n"
+                                               // The orphan sweep runs all the
+                                               // time: it must never take a
+                                               // replica a record names.
+                                               "orphan_sweep_interval_ms = 500\n"}));
   ClientOptions co;
   co.rpc_timeout = std::chrono::milliseconds(5000);
   ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect(co));
