@@ -402,8 +402,10 @@ Status Repairer::Record(const RepairTask& task, const proto::NodeAddress& target
         // A rebalance move: the new copy is in place, the old one goes.
         txn.Put(GarbageKey(r.node_id(), rec->chunk.chunk_id(), rec->chunk.version()), "");
         continue;
-      } else if (planned_drop && (Health(r.node_id(), rec->chunk) == ReplicaHealth::kGone ||
-                                  Health(r.node_id(), rec->chunk) == ReplicaHealth::kDraining)) {
+      } else if (planned_drop) {
+        // Replaced by the new copy, even if its server came back meanwhile:
+        // keeping it too would leave the chunk over-replicated. Its copy
+        // there is deleted like any other garbage.
         txn.Put(GarbageKey(r.node_id(), rec->chunk.chunk_id(), rec->chunk.version()), "");
         dropped.push_back(r.node_id());
         continue;

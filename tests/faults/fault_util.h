@@ -52,6 +52,31 @@ inline Result<bool> FullyReplicated(Client& c, const std::vector<std::string>& p
   return true;
 }
 
+// The first chunk that is not at `want` live replicas, for failure messages.
+inline std::string Describe(Client& c, const std::vector<std::string>& paths, size_t want) {
+  auto nodes = c.ListNodes();
+  if (!nodes.ok()) return nodes.status().ToString();
+  for (const std::string& p : paths) {
+    auto layout = c.GetLayout(p);
+    if (!layout.ok()) return p + ": " + layout.status().ToString();
+    for (const ChunkLocation& chunk : *layout) {
+      std::string replicas;
+      size_t live = 0;
+      for (const ReplicaInfo& r : chunk.replicas) {
+        bool up = false;
+        for (const NodeStatus& n : *nodes) up = up || (n.node_id == r.node_id && n.up);
+        live += up ? 1 : 0;
+        replicas += " " + r.node_id + (up ? "(up)" : "(down)");
+      }
+      if (live != want || chunk.replicas.size() != want) {
+        return p + " chunk " + std::to_string(chunk.chunk_index) + " v" +
+               std::to_string(chunk.version) + ":" + replicas;
+      }
+    }
+  }
+  return "all fine now";
+}
+
 // Polls FullyReplicated until true; returns the seconds it took.
 inline Result<double> WaitFullyReplicated(Client& c, const std::vector<std::string>& paths,
                                           std::chrono::seconds limit, size_t want = 3) {
@@ -61,7 +86,7 @@ inline Result<double> WaitFullyReplicated(Client& c, const std::vector<std::stri
     if (done.ok() && *done) return std::chrono::duration<double>(FaultClock::now() - t0).count();
     if (FaultClock::now() - t0 > limit) {
       return Status::Timeout("not back at " + std::to_string(want) + " live replicas in " +
-                             std::to_string(limit.count()) + " s");
+                             std::to_string(limit.count()) + " s: " + Describe(c, paths, want));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
