@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "common/codec/block.h"
 #include "common/codec/chunk_file_io.h"
 #include "common/endian.h"
 #include "common/log.h"
@@ -40,9 +41,38 @@ void CloseFd(int& fd) {
 
 struct LocalChunks::File {
   int fd = -1;
+  dev_t dev = 0;  // identity of the file the footer was read from
+  ino_t ino = 0;
   codec::ChunkFooter footer;
   ~File() { CloseFd(fd); }
+  File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
 };
+
+namespace {
+
+// Every block read must be the block the validated footer describes: its
+// header has to agree with the table entry (lengths and both checksums).
+// Blocks verify themselves, so this is what stops a descriptor that no
+// longer refers to this replica's file from passing off another chunk's
+// (self-consistent) blocks as this one's.
+Status CheckAgainstTable(ByteSpan bytes, const codec::ChunkFooter& footer, uint32_t first,
+                         uint32_t count) {
+  const uint64_t base = footer.blocks[first].offset;
+  for (uint32_t i = first; i < first + count; ++i) {
+    const codec::BlockEntry& e = footer.blocks[i];
+    ASSIGN_OR_RETURN(codec::BlockHeader h, codec::ParseBlockHeader(bytes.subspan(e.offset - base)));
+    if (h.stored_len != e.stored_len || h.raw_len != e.raw_len ||
+        h.stored_xxh3 != e.stored_xxh3 || h.raw_xxh3 != e.raw_xxh3) {
+      return Status::Corruption("block " + std::to_string(i) +
+                                " header disagrees with the replica's block table");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 struct LocalChunks::Server {
   std::mutex mu;  // one request at a time on `sock`
@@ -128,6 +158,8 @@ Result<std::shared_ptr<const LocalChunks::File>> LocalChunks::Fetch(
     if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
       return Status::Corruption("replica file size differs from the server's");
     }
+    file->dev = st.st_dev;
+    file->ino = st.st_ino;
     ASSIGN_OR_RETURN(file->footer,
                      codec::ReadChunkFooter(fd, size, "local " + ReplicaName(address, chunk)));
     if (file->footer.key.chunk_id != chunk.chunk_id() ||
@@ -197,14 +229,23 @@ std::optional<Buffer> LocalChunks::ReadBlocks(const std::string& address,
   const uint64_t start = blocks[first].offset;
   const uint64_t end = blocks[first + count - 1].end();
   Buffer out(end - start);
-  Status st = codec::PReadExact(file->fd, out.span(), start, ReplicaName(address, chunk));
+  Status st = SameFile(*file) ? Status::Ok()
+                              : Status::Internal("descriptor no longer refers to the replica file");
+  if (st.ok()) st = codec::PReadExact(file->fd, out.span(), start, ReplicaName(address, chunk));
+  if (st.ok()) st = CheckAgainstTable(out.span(), file->footer, first, count);
   if (!st.ok()) {
-    LOG_WARN("local read failed, using the network: {}", st.ToString());
+    LOG_ERROR("local read of {} failed, using the network: {}", ReplicaName(address, chunk),
+              st.ToString());
     Drop(address, chunk);
     return std::nullopt;
   }
   bytes_read_.fetch_add(out.size(), std::memory_order_relaxed);
   return out;
+}
+
+bool LocalChunks::SameFile(const File& file) {
+  struct stat st {};
+  return ::fstat(file.fd, &st) == 0 && st.st_dev == file.dev && st.st_ino == file.ino;
 }
 
 std::optional<Buffer> LocalChunks::ReadRange(const std::string& address,
@@ -213,7 +254,7 @@ std::optional<Buffer> LocalChunks::ReadRange(const std::string& address,
   std::shared_ptr<const File> file = Open(address, chunk);
   if (!file) return std::nullopt;
   const auto& blocks = file->footer.blocks;
-  if (block >= blocks.size()) return std::nullopt;
+  if (block >= blocks.size() || !SameFile(*file)) return std::nullopt;
   Result<std::optional<Buffer>> r = codec::ReadSegmentRange(
       file->fd, blocks[block].offset, blocks[block].encoded_size(), offset, length);
   if (!r.ok()) {
@@ -223,6 +264,15 @@ std::optional<Buffer> LocalChunks::ReadRange(const std::string& address,
   if (!r->has_value()) {
     *segments = false;
     return ReadBlocks(address, chunk, block, 1);
+  }
+  // Only the header of a segmented block came: it must match the table too.
+  const Status st = CheckAgainstTable((**r).span().first(codec::kBlockHeaderSize), file->footer,
+                                      block, 1);
+  if (!st.ok()) {
+    LOG_ERROR("local read of {} failed, using the network: {}", ReplicaName(address, chunk),
+              st.ToString());
+    Drop(address, chunk);
+    return std::nullopt;
   }
   *segments = true;
   bytes_read_.fetch_add((*r)->size(), std::memory_order_relaxed);

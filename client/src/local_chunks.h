@@ -57,6 +57,8 @@ class LocalChunks {
   using Key = std::tuple<std::string, uint64_t, uint64_t>;  // address, chunk, version
 
   std::shared_ptr<const File> Open(const std::string& address, const proto::ChunkInfo& chunk);
+  // The descriptor still refers to the file whose footer was validated.
+  static bool SameFile(const File& file);
   Result<std::shared_ptr<const File>> Fetch(Server& server, const std::string& address,
                                             const proto::ChunkInfo& chunk);
 
