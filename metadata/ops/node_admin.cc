@@ -19,19 +19,10 @@ namespace {
 
 Result<uint64_t> ReplicasOn(MetaState& s, const std::string& node_id) {
   uint64_t n = 0;
-  KeyRange range = KeyRange::Prefix(AllChunksPrefix());
-  for (;;) {
-    ASSIGN_OR_RETURN(std::vector<KvPair> page, s.kv().Scan(range, 4096));
-    for (const KvPair& kvp : page) {
-      std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
-      if (!index) continue;
-      Result<proto::ChunkInfo> chunk = DecodeStoredChunk(kvp.value, *index);
-      if (!chunk.ok()) continue;
-      for (const proto::NodeAddress& r : chunk->replicas()) n += r.node_id() == node_id ? 1 : 0;
-    }
-    if (page.size() < 4096) break;
-    range.start = page.back().key + std::string(1, '\0');
-  }
+  RETURN_IF_ERROR(ForEachChunkRecord(s.kv(), AllChunksPrefix(), [&](uint64_t, proto::ChunkInfo& c) {
+    for (const proto::NodeAddress& r : c.replicas()) n += r.node_id() == node_id ? 1 : 0;
+    return true;
+  }));
   return n;
 }
 

@@ -13,8 +13,6 @@
 namespace granary::metadata {
 namespace {
 
-// Chunk records read per KV scan page.
-constexpr size_t kScanPage = 4096;
 // Tasks kept from one scan: the rest waits for the next pass, so planning a
 // huge outage never holds millions of tasks in memory.
 constexpr size_t kMaxTasksPerScan = 100'000;
@@ -84,45 +82,33 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
   uint64_t short_chunks = 0, lost = 0;
   std::map<uint64_t, uint32_t> goals;  // inode -> replicas, for this scan
   held_.clear();
-  KeyRange range = KeyRange::Prefix(AllChunksPrefix());
-  for (;;) {
-    ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
-    for (const KvPair& kvp : page) {
-      std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
-      Result<uint64_t> inode = DecodeU64(std::string_view(kvp.key).substr(1, 8));
-      if (!index || !inode.ok()) continue;
-      Result<proto::ChunkInfo> chunk = DecodeStoredChunk(kvp.value, *index);
-      if (!chunk.ok()) {
-        LOG_ERROR("repair scan: {}", chunk.status().ToString());
-        continue;
-      }
-      auto g = goals.find(*inode);
-      if (g == goals.end()) {
-        Result<std::optional<InodeRecord>> rec = LoadInode(s_.kv(), *inode);
-        const uint32_t goal = rec.ok() && *rec ? (*rec)->inode.replicas() : 0;
-        g = goals.emplace(*inode, goal).first;
-      }
-      if (g->second == 0) continue;  // inode gone: its chunks are garbage already
-      for (const proto::NodeAddress& r : chunk->replicas()) {
-        held_[r.node_id()] += chunk->stored_length();
-      }
-      s_.nodes().FillAddresses(&*chunk);
-      bool unrecoverable = false;
-      std::optional<RepairTask> t = PlanChunk(
-          *inode, *chunk, g->second,
-          [&](const std::string& node) { return Health(node, *chunk); }, &unrecoverable);
-      if (unrecoverable) {
-        ++lost;
-        LOG_ERROR("{} of inode {} has no usable replica left", ChunkName(*chunk), *inode);
-      }
-      if (!t) continue;
+  RETURN_IF_ERROR(ForEachChunkRecord(s_.kv(), AllChunksPrefix(), [&](uint64_t inode,
+                                                                      proto::ChunkInfo& chunk) {
+    auto g = goals.find(inode);
+    if (g == goals.end()) {
+      Result<std::optional<InodeRecord>> rec = LoadInode(s_.kv(), inode);
+      const uint32_t goal = rec.ok() && *rec ? (*rec)->inode.replicas() : 0;
+      g = goals.emplace(inode, goal).first;
+    }
+    if (g->second == 0) return true;  // inode gone: its chunks are garbage already
+    for (const proto::NodeAddress& r : chunk.replicas()) {
+      held_[r.node_id()] += chunk.stored_length();
+    }
+    s_.nodes().FillAddresses(&chunk);
+    bool unrecoverable = false;
+    std::optional<RepairTask> t = PlanChunk(
+        inode, chunk, g->second,
+        [&](const std::string& node) { return Health(node, chunk); }, &unrecoverable);
+    if (unrecoverable) {
+      ++lost;
+      LOG_ERROR("{} of inode {} has no usable replica left", ChunkName(chunk), inode);
+    }
+    if (t) {
       ++short_chunks;
       if (tasks.size() < kMaxTasksPerScan) tasks.push_back(std::move(*t));
     }
-    if (page.size() < kScanPage) break;
-    range.start = page.back().key + std::string(1, '\0');
-    if (stop_) break;
-  }
+    return !stop_;
+  }));
   SortByUrgency(tasks);
   s_.repair_stats().under_replicated = short_chunks;
   s_.repair_stats().unrecoverable = lost;
@@ -152,37 +138,29 @@ Result<std::vector<RepairTask>> Repairer::PlanRebalance() {
   const uint64_t budget = (from.held - to.held) / 2;
   const size_t max_tasks = static_cast<size_t>(o.max_inflight) * 4;
   uint64_t planned = 0;
-  KeyRange range = KeyRange::Prefix(AllChunksPrefix());
-  while (tasks.size() < max_tasks && planned < budget) {
-    ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
-    for (const KvPair& kvp : page) {
-      if (tasks.size() >= max_tasks || planned >= budget) break;
-      std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
-      Result<uint64_t> inode = DecodeU64(std::string_view(kvp.key).substr(1, 8));
-      if (!index || !inode.ok()) continue;
-      Result<proto::ChunkInfo> chunk = DecodeStoredChunk(kvp.value, *index);
-      if (!chunk.ok() || !CanMove(*chunk, from, to, domain_of)) continue;
-      s_.nodes().FillAddresses(&*chunk);
-      RepairTask t;
-      bool healthy = true;
-      for (const proto::NodeAddress& r : chunk->replicas()) {
-        healthy = healthy && Health(r.node_id(), *chunk) == ReplicaHealth::kGood;
-        t.sources.push_back(r);
-      }
-      if (!healthy) continue;  // repair comes first
-      t.inode = *inode;
-      t.chunk_index = *index;
-      t.chunk = *chunk;
-      t.goal = static_cast<uint32_t>(chunk->replicas_size());
-      t.good = t.sources.size();
-      t.move_from = from.node_id;
-      t.move_to = to.node_id;
-      planned += chunk->stored_length();
-      tasks.push_back(std::move(t));
+  if (budget == 0 || max_tasks == 0) return tasks;
+  RETURN_IF_ERROR(ForEachChunkRecord(s_.kv(), AllChunksPrefix(), [&](uint64_t inode,
+                                                                      proto::ChunkInfo& chunk) {
+    if (!CanMove(chunk, from, to, domain_of)) return true;
+    s_.nodes().FillAddresses(&chunk);
+    RepairTask t;
+    bool healthy = true;
+    for (const proto::NodeAddress& r : chunk.replicas()) {
+      healthy = healthy && Health(r.node_id(), chunk) == ReplicaHealth::kGood;
+      t.sources.push_back(r);
     }
-    if (page.size() < kScanPage) break;
-    range.start = page.back().key + std::string(1, '\0');
-  }
+    if (!healthy) return true;  // repair comes first
+    t.inode = inode;
+    t.chunk_index = chunk.chunk_index();
+    t.chunk = chunk;
+    t.goal = static_cast<uint32_t>(chunk.replicas_size());
+    t.good = t.sources.size();
+    t.move_from = from.node_id;
+    t.move_to = to.node_id;
+    planned += chunk.stored_length();
+    tasks.push_back(std::move(t));
+    return tasks.size() < max_tasks && planned < budget;
+  }));
   if (!tasks.empty()) {
     LOG_INFO("rebalance: moving {} chunks from {} ({} bytes held) to {} ({} bytes held)",
              tasks.size(), from.node_id, from.held, to.node_id, to.held);
@@ -329,18 +307,10 @@ net::Awaitable<void> Repairer::SweepOrphans() {
       co_await net::RunBlocking(pool_, [&]() -> Result<std::set<std::pair<uint64_t, uint64_t>>> {
         std::set<std::pair<uint64_t, uint64_t>> out;
         for (std::string_view prefix : {AllPendingChunksPrefix(), AllChunksPrefix()}) {
-          KeyRange range = KeyRange::Prefix(prefix);
-          for (;;) {
-            ASSIGN_OR_RETURN(std::vector<KvPair> page, s_.kv().Scan(range, kScanPage));
-            for (const KvPair& kvp : page) {
-              std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
-              if (!index) continue;
-              Result<proto::ChunkInfo> c = DecodeStoredChunk(kvp.value, *index);
-              if (c.ok()) out.emplace(c->chunk_id(), c->version());
-            }
-            if (page.size() < kScanPage) break;
-            range.start = page.back().key + std::string(1, '\0');
-          }
+          RETURN_IF_ERROR(ForEachChunkRecord(s_.kv(), prefix, [&](uint64_t, proto::ChunkInfo& c) {
+            out.emplace(c.chunk_id(), c.version());
+            return true;
+          }));
         }
         return out;
       });

@@ -1,5 +1,7 @@
 #include "metadata/schema/records.h"
 
+#include "common/log.h"
+
 namespace granary::metadata {
 namespace {
 
@@ -104,6 +106,28 @@ Result<std::vector<KvPair>> ScanAll(KvStore& kv, KeyRange range) {
     if (n > 0) range.start = page.back().key + '\0';
     for (KvPair& p : page) out.push_back(std::move(p));
     if (n < kPage) return out;
+  }
+}
+
+Status ForEachChunkRecord(KvStore& kv, std::string_view prefix,
+                          const std::function<bool(uint64_t inode, proto::ChunkInfo& chunk)>& fn) {
+  constexpr size_t kPage = 4096;
+  KeyRange range = KeyRange::Prefix(prefix);
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<KvPair> page, kv.Scan(range, kPage));
+    for (const KvPair& kvp : page) {
+      std::optional<uint64_t> index = ChunkIndexFromKey(kvp.key);
+      Result<uint64_t> inode = DecodeU64(std::string_view(kvp.key).substr(1, 8));
+      if (!index || !inode.ok()) continue;
+      Result<proto::ChunkInfo> chunk = DecodeStoredChunk(kvp.value, *index);
+      if (!chunk.ok()) {
+        LOG_ERROR("chunk record {}: {}", PrintableKey(kvp.key), chunk.status().ToString());
+        continue;
+      }
+      if (!fn(*inode, *chunk)) return Status::Ok();
+    }
+    if (page.size() < kPage) return Status::Ok();
+    range.start = page.back().key + std::string(1, '\0');
   }
 }
 

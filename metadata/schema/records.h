@@ -6,6 +6,7 @@
 // Decoding errors are CORRUPTION naming the record; NOT_FOUND messages name the
 // id so a client sees "inode 42 does not exist", not a bare code.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,15 @@ Result<std::vector<ChunkRecord>> LoadChunkRange(KvStore& kv, const std::string& 
 
 // Every pair of `range`, read in pages.
 Result<std::vector<KvPair>> ScanAll(KvStore& kv, KeyRange range);
+
+// Visits every chunk record under `prefix` (AllChunksPrefix() or
+// AllPendingChunksPrefix()) in key order, a page at a time, so a cluster's
+// whole chunk map is never held in memory: fn(inode, chunk) with the chunk's
+// index filled in; it returns false to stop. Records that do not decode are
+// logged and skipped. For whole-cluster passes (repair, rebalance, orphan
+// sweep, node status), not for per-file work.
+Status ForEachChunkRecord(KvStore& kv, std::string_view prefix,
+                          const std::function<bool(uint64_t inode, proto::ChunkInfo& chunk)>& fn);
 
 // The extended attributes of `inode` ("X" keys), in name order.
 Result<std::vector<KvPair>> LoadXattrs(KvStore& kv, uint64_t inode);

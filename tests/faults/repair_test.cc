@@ -8,11 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <thread>
 
-#include "common/codec/chunk_format.h"
 #include "tests/faults/fault_util.h"
 #include "tests/integration/test_data.h"
 #include "tests/testutil/status_matchers.h"
@@ -81,21 +79,11 @@ TEST(Repair, CorruptReplicaFoundByScrubIsReplaced) {
   ASSERT_OK(WriteFile(*client, "/rot", data));
   ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/rot"));
   ASSERT_EQ(layout.size(), 1u);
-  const codec::ChunkKey key{layout[0].chunk_id, layout[0].version};
-  const fs::path file = fs::path(cluster->chunkd_data_dir(0)) / "chunks" /
-                        codec::ChunkSubdirName(key.chunk_id) / codec::ChunkFileName(key);
+  const fs::path file = cluster->ReplicaPath(0, layout[0].chunk_id, layout[0].version);
   ASSERT_TRUE(fs::exists(file)) << file;
 
   const auto t0 = Clock::now();
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(100000);
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x01);
-    f.seekp(100000);
-    f.write(&c, 1);
-  }
+  ASSERT_OK(FlipByte(file, 100000, 0x01));
   // The scrub quarantines the replica; metad has it copied back.
   const fs::path quarantined = file.string() + ".corrupt";
   while (!fs::exists(quarantined) && Clock::now() - t0 < std::chrono::seconds(30)) {

@@ -9,10 +9,8 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
-#include "common/codec/chunk_format.h"
 #include "common/endian.h"
 #include "common/net/local_read.h"
 #include "tests/integration/test_data.h"
@@ -39,11 +37,10 @@ class LocalReads : public ClusterSuite {
     EXPECT_TRUE(layout.ok() && !layout->empty());
     std::vector<std::string> files;
     if (!layout.ok() || layout->empty()) return files;
-    const codec::ChunkKey key{(*layout)[0].chunk_id, (*layout)[0].version};
     for (int i = 0; i < cluster_->num_chunkservers(); ++i) {
-      fs::path f = fs::path(cluster_->chunkd_data_dir(i)) / "chunks" /
-                   codec::ChunkSubdirName(key.chunk_id) / codec::ChunkFileName(key);
-      if (fs::exists(f)) files.push_back(f.string());
+      const std::string f =
+          cluster_->ReplicaPath(i, (*layout)[0].chunk_id, (*layout)[0].version);
+      if (fs::exists(f)) files.push_back(f);
     }
     return files;
   }
@@ -87,15 +84,7 @@ TEST_F(LocalReads, CorruptReplicaFilesAreSkipped) {
   const auto files = ReplicaFiles("/local-corrupt");
   ASSERT_EQ(files.size(), 3u);
   // Two of three replicas get a flipped byte in their first block.
-  for (int i = 0; i < 2; ++i) {
-    std::fstream f(files[i], std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(1000);
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x5a);
-    f.seekp(1000);
-    f.write(&c, 1);
-  }
+  for (int i = 0; i < 2; ++i) ASSERT_OK(FlipByte(files[i], 1000, 0x5a));
   for (int round = 0; round < 3; ++round) {  // whichever replica comes first
     auto reader = ClientWith(true);
     ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*reader, "/local-corrupt"));

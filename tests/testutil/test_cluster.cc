@@ -1,5 +1,7 @@
 #include "tests/testutil/test_cluster.h"
 
+#include "common/codec/chunk_format.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -84,6 +86,25 @@ TestCluster::~TestCluster() {
 
 std::string TestCluster::chunkd_data_dir(int i, int disk) const {
   return chunkds_.at(i).dir + "/data" + std::to_string(disk);
+}
+
+std::string TestCluster::ReplicaPath(int i, uint64_t chunk_id, uint64_t version, int disk) const {
+  const codec::ChunkKey key{chunk_id, version};
+  return chunkd_data_dir(i, disk) + "/chunks/" + codec::ChunkSubdirName(chunk_id) + "/" +
+         codec::ChunkFileName(key);
+}
+
+Status FlipByte(const std::string& path, uint64_t offset, uint8_t mask) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  char c = 0;
+  if (!f.seekg(static_cast<std::streamoff>(offset)) || !f.get(c)) {
+    return Status::IoError("cannot read byte " + std::to_string(offset) + " of " + path);
+  }
+  c = static_cast<char>(c ^ mask);
+  if (!f.seekp(static_cast<std::streamoff>(offset)) || !f.put(c) || !f.flush()) {
+    return Status::IoError("cannot write byte " + std::to_string(offset) + " of " + path);
+  }
+  return Status::Ok();
 }
 
 std::string TestCluster::metad_data_dir() const { return metad_.dir + "/data"; }

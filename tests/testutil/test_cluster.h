@@ -69,6 +69,9 @@ class TestCluster {
   pid_t chunkd_pid(int i) const { return chunkds_.at(i).pid; }
   const std::string& chunkd_address(int i) const { return chunkds_.at(i).address; }
   std::string chunkd_data_dir(int i, int disk = 0) const;
+  // Where chunk server i keeps replica `chunk_id` v`version` in data folder
+  // `disk` (storage/FORMAT.md); the file need not exist.
+  std::string ReplicaPath(int i, uint64_t chunk_id, uint64_t version, int disk = 0) const;
   std::string metad_data_dir() const;
   std::string metad_log() const { return metad_.dir + "/log"; }
   std::string chunkd_log(int i) const { return chunkds_.at(i).dir + "/log"; }
@@ -117,5 +120,9 @@ class TestCluster {
   Daemon metad_;
   std::vector<Daemon> chunkds_;
 };
+
+// XORs the byte at `offset` of the file at `path` with `mask`: damage to a
+// stored replica for fault tests.
+Status FlipByte(const std::string& path, uint64_t offset, uint8_t mask);
 
 }  // namespace granary::testutil

@@ -6,10 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
-#include "common/codec/chunk_format.h"
 
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/test_cluster.h"
@@ -82,15 +80,9 @@ TEST(GranaryFsck, CorruptReplicaOnALiveServerIsReported) {
   ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
   ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/rotting.bin"));
   ASSERT_EQ(layout.size(), 1u);
-  const codec::ChunkKey key{layout[0].chunk_id, layout[0].version};
-  const std::filesystem::path file = std::filesystem::path(cluster->chunkd_data_dir(1)) /
-                                     "chunks" / codec::ChunkSubdirName(key.chunk_id) /
-                                     codec::ChunkFileName(key);
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(5000);
-    f.put('\x5a');
-  }
+  const std::filesystem::path file =
+      cluster->ReplicaPath(1, layout[0].chunk_id, layout[0].version);
+  ASSERT_OK(FlipByte(file, 5000, 0x5a));
   const std::string quarantined = file.string() + ".corrupt";
   for (int i = 0; i < 200 && !std::filesystem::exists(quarantined); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
