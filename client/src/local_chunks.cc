@@ -120,7 +120,7 @@ Result<std::shared_ptr<const LocalChunks::File>> LocalChunks::Fetch(
     }
     uint8_t reply[net::kLocalReadReplySize];
     iovec iov{reply, sizeof reply};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -130,6 +130,10 @@ Result<std::shared_ptr<const LocalChunks::File>> LocalChunks::Fetch(
     do {
       n = ::recvmsg(server.sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
     } while (n < 0 && errno == EINTR);
+    // A failed recvmsg leaves msg_controllen as we set it and the control
+    // buffer unwritten: walking it then would take a stale number (another
+    // reply's descriptor, owned elsewhere) for ours and close it below.
+    if (n < 0) msg.msg_controllen = 0;
     int fd = -1;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
