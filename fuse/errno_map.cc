@@ -24,6 +24,8 @@ int ToErrno(const Status& st) {
     case proto::LEASE_CONFLICT: return EBUSY;
     case proto::NO_ATTRIBUTE: return ENODATA;
     case proto::FILE_TOO_LARGE: return EFBIG;
+    case proto::QUOTA_EXCEEDED: return EDQUOT;
+    case proto::ACROSS_QUOTAS: return EXDEV;  // mv copies instead
     default: return EIO;  // I/O, corruption, unavailable, protocol, lease lost
   }
 }

@@ -77,6 +77,7 @@ int RunChunkd(const ChunkdOptions& o) {
   store::StoreOptions store_opts;
   store_opts.data_dirs = o.data_dirs;
   store_opts.scan_threads = std::min(o.disk_threads, 16);
+  store_opts.min_free_bytes = o.min_free_bytes;
   auto opened = store::ChunkStore::Open(store_opts);
   if (!opened.ok()) {
     LOG_ERROR("cannot open the data folders: {}", opened.status().ToString());

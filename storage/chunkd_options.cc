@@ -101,6 +101,12 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       std::optional<bool> v = node.value<bool>();
       if (!v || !node.is_boolean()) return KeyError(source, key, "must be true or false");
       o->local_reads = *v;
+    } else if (key == "min_free_bytes") {
+      std::optional<int64_t> v = node.value<int64_t>();
+      if (!v || !node.is_integer() || *v < 0) {
+        return KeyError(source, key, "must be a non-negative integer (bytes)");
+      }
+      o->min_free_bytes = static_cast<uint64_t>(*v);
     } else if (key == "data_dirs") {
       RETURN_IF_ERROR(GetStrings(node, source, key, &o->data_dirs));
     } else {

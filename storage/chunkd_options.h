@@ -20,6 +20,8 @@
 //   scrub_start_delay_s = 60       # first pass this long after startup
 //   local_reads = true             # clients on this host may read replica
 //                                  # files directly (common/net/local_read.h)
+//   min_free_bytes = 67108864      # a data folder with less free takes no new
+//                                  # chunks; with none left, writes get NO_SPACE
 
 #include <optional>
 #include <string>
@@ -45,6 +47,7 @@ struct ChunkdOptions {
   int scrub_mbps = 16;
   int scrub_pass_interval_s = 86400;
   int scrub_start_delay_s = 60;
+  uint64_t min_free_bytes = 64ull << 20;
 };
 
 // Applies the [chunkd] table of a TOML document to `opts`. `source` names the

@@ -18,6 +18,7 @@ namespace granary::tools {
 struct GlobalOptions {
   std::string meta;                // --meta HOST:PORT; empty = discover
   std::string log_level = "warn";  // client library log level
+  bool json = false;               // --json: machine-readable output where supported
 };
 
 // The dev cluster state folder that discovery looks in, relative to the

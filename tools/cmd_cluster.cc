@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "tools/command.h"
+#include "tools/json_out.h"
 #include "tools/table.h"
 
 namespace granary::tools {
@@ -11,6 +12,13 @@ Status RunClusterStatus(const GlobalOptions& global) {
   ASSIGN_OR_RETURN(std::string address, ResolveMetaAddress(global));
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   ASSIGN_OR_RETURN(auto nodes, client->ListNodes());
+  if (global.json) {
+    ASSIGN_OR_RETURN(RepairStatusInfo r, client->RepairStatus());
+    ASSIGN_OR_RETURN(FsStats s, client->StatFs());
+    PrintJson({{"metad", address}, {"fs", ToJson(s)}, {"nodes", ToJson(nodes)},
+               {"repair", ToJson(r)}});
+    return Status::Ok();
+  }
   std::printf("metad: %s\n", address.c_str());
   std::fputs(RenderNodeTable(nodes).c_str(), stdout);
   ASSIGN_OR_RETURN(RepairStatusInfo r, client->RepairStatus());

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "tools/command.h"
+#include "tools/json_out.h"
 #include "tools/table.h"
 
 namespace granary::tools {
@@ -12,6 +13,10 @@ namespace {
 Status RunDf(const GlobalOptions& global, bool bytes) {
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   ASSIGN_OR_RETURN(FsStats s, client->StatFs());
+  if (global.json) {
+    PrintJson(ToJson(s));
+    return Status::Ok();
+  }
   auto size = [bytes](uint64_t v) { return bytes ? std::to_string(v) : FormatBytes(v); };
   double use = s.capacity_bytes == 0 ? 0
                                      : 100.0 * static_cast<double>(s.used_bytes) /

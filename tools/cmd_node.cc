@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "tools/command.h"
+#include "tools/json_out.h"
 #include "tools/table.h"
 
 namespace granary::tools {
@@ -18,6 +19,10 @@ void PrintNode(const NodeStatus& n) {
 Status RunNode(const GlobalOptions& global, NodeAction action, const std::string& id) {
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   ASSIGN_OR_RETURN(NodeStatus n, client->NodeAdmin(id, action));
+  if (global.json) {
+    PrintJson(ToJson(n));
+    return Status::Ok();
+  }
   switch (action) {
     case NodeAction::kRemove:
       std::printf("node %s removed\n", id.c_str());
@@ -40,6 +45,10 @@ Status RunNode(const GlobalOptions& global, NodeAction action, const std::string
 Status RunNodeLs(const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
   ASSIGN_OR_RETURN(auto nodes, client->ListNodes());
+  if (global.json) {
+    PrintJson(ToJson(nodes));
+    return Status::Ok();
+  }
   std::fputs(RenderNodeTable(nodes).c_str(), stdout);
   return Status::Ok();
 }

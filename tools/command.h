@@ -48,6 +48,8 @@ void RegisterRm(CLI::App& app, CommandContext& ctx);
 void RegisterSetattr(CLI::App& app, CommandContext& ctx);
 // Cluster.
 void RegisterDf(CLI::App& app, CommandContext& ctx);
+void RegisterDu(CLI::App& app, CommandContext& ctx);
+void RegisterQuota(CLI::App& app, CommandContext& ctx);
 void RegisterCluster(CLI::App& app, CommandContext& ctx);
 void RegisterDev(CLI::App& app, CommandContext& ctx);
 // File system.

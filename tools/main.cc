@@ -46,10 +46,12 @@ int main(int argc, char** argv) {
                  "metadata server HOST:PORT (default: $GRANARY_META, else ./granary-dev)");
   app.add_option("--log-level", ctx.global().log_level, "client library log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_flag("--json", ctx.global().json,
+               "JSON output (df, du, cluster status, node ls|status, quota)");
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
-        RegisterNode, RegisterTrash}) {
+        RegisterNode, RegisterTrash, RegisterDu, RegisterQuota}) {
     reg(app, ctx);
   }
   try {

@@ -3,6 +3,8 @@
 // threads, the encode pool, pooled connections to metad and chunk servers.
 // Writers and readers hold a shared_ptr so they may outlive the Client.
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,16 +32,46 @@ class ClientContext {
   net::Executor local_read_executor() { return local_read_pool_.get_executor(); }
   net::Millis timeout() const { return options_.rpc_timeout; }
 
-  // One metadata call with the client's deadline. Only connecting is tried
-  // twice (metad may be restarting): a request that was sent is never sent
-  // again, because metad may have applied it before the connection broke.
+  // One metadata call with the client's deadline. Once this client has
+  // reached metad, a metad that restarts is waited for (up to
+  // ClientOptions::metad_restart_wait): connecting is retried with backoff,
+  // and so is a request whose connection broke after it was sent, but only
+  // when sending it again is harmless (ResendSafe): metad may have applied
+  // it before the connection broke. A client that never reached metad fails
+  // at once, so a wrong address is reported without delay.
   template <class Resp, class Req>
   net::Awaitable<Result<Resp>> Meta(proto::Method method, const Req& req) {
-    auto conn = co_await meta_pool_.Get(options_.meta_address);
-    if (!conn.ok()) conn = co_await meta_pool_.Get(options_.meta_address);
-    if (!conn.ok()) co_return conn.status();
-    co_return co_await net::Call<Resp>(**conn, method, req, timeout());
+    const auto give_up = std::chrono::steady_clock::now() + options_.metad_restart_wait;
+    net::Millis backoff{20};
+    for (;;) {
+      // Plain statements only around co_await: GCC 12 mishandles the
+      // temporaries of a co_await inside a conditional expression.
+      auto conn = co_await meta_pool_.Get(options_.meta_address);
+      const bool sent = conn.ok();
+      Status failed;
+      if (sent) {
+        Result<Resp> r = co_await net::Call<Resp>(**conn, method, req, timeout());
+        if (r.ok()) {
+          metad_reached_.store(true, std::memory_order_relaxed);
+          co_return r;
+        }
+        failed = r.status();
+      } else {
+        failed = conn.status();
+      }
+      const bool retry = failed.code() == proto::UNAVAILABLE &&
+                         metad_reached_.load(std::memory_order_relaxed) &&
+                         (!sent || ResendSafe(method)) &&
+                         std::chrono::steady_clock::now() + backoff < give_up;
+      if (!retry) co_return failed;
+      asio::steady_timer timer(co_await asio::this_coro::executor, backoff);
+      co_await timer.async_wait(asio::use_awaitable);
+      backoff = std::min(backoff * 2, net::Millis(1000));
+    }
   }
+  // Reads, and the writes metad applies idempotently (a commit of what is
+  // committed succeeds; a second allocation replaces the first).
+  static bool ResendSafe(proto::Method method);
 
   // Creates a context whose last owner may be any thread, its own I/O and
   // encode threads included (a completion handler can hold the last
@@ -69,6 +101,7 @@ class ClientContext {
   asio::thread_pool local_read_pool_;
   std::unique_ptr<LocalChunks> local_chunks_;
   std::vector<std::thread> threads_;
+  std::atomic<bool> metad_reached_{false};
 
   // ClientOptions::local_reads, unless GRANARY_LOCAL_READS says otherwise.
   static bool LocalReadsOn(const ClientOptions& o);

@@ -48,6 +48,30 @@ ClientContext::~ClientContext() {
   local_read_pool_.join();
 }
 
+bool ClientContext::ResendSafe(proto::Method method) {
+  switch (method) {
+    case proto::META_RESOLVE:
+    case proto::META_LOOKUP:
+    case proto::META_GETATTR:
+    case proto::META_READDIR:
+    case proto::META_GET_LAYOUT:
+    case proto::META_STATFS:
+    case proto::META_GET_XATTR:
+    case proto::META_LIST_XATTR:
+    case proto::META_KEEP_ALIVE:
+    case proto::META_LIST_NODES:
+    case proto::META_REPAIR_STATUS:
+    case proto::META_TRASH_LIST:
+    case proto::META_LIST_QUOTAS:
+    case proto::META_ALLOCATE_CHUNK:
+    case proto::META_COMMIT_CHUNK:
+    case proto::META_REPORT_REPLICAS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool ClientContext::LocalReadsOn(const ClientOptions& o) {
   if (const char* env = std::getenv("GRANARY_LOCAL_READS"); env != nullptr && *env != '\0') {
     return std::string_view(env) != "0";
@@ -381,6 +405,27 @@ class ClientImpl final : public Client {
     return ToFileInfo(r->inode());
   }
 
+  Result<QuotaStatus> SetQuota(std::string_view path, uint64_t max_bytes,
+                               uint64_t max_files) override {
+    proto::SetQuotaRequest req;
+    ASSIGN_OR_RETURN(std::string p, NormalizePath(path));
+    req.set_path(p);
+    req.set_max_bytes(max_bytes);
+    req.set_max_files(max_files);
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SetQuotaResponse>(proto::META_SET_QUOTA, req));
+    if (!r.ok()) return r.status().WithContext(p);
+    return ToQuotaStatus(r->quota());
+  }
+
+  Result<std::vector<QuotaStatus>> ListQuotas() override {
+    auto r = ctx_->RunSync(
+        ctx_->Meta<proto::ListQuotasResponse>(proto::META_LIST_QUOTAS, proto::ListQuotasRequest{}));
+    if (!r.ok()) return r.status();
+    std::vector<QuotaStatus> out;
+    for (const proto::QuotaInfo& q : r->quotas()) out.push_back(ToQuotaStatus(q));
+    return out;
+  }
+
   Result<uint64_t> TrashPurge(uint64_t inode, bool all) override {
     proto::TrashPurgeRequest req;
     req.set_inode(inode);
@@ -391,6 +436,10 @@ class ClientImpl final : public Client {
   }
 
  private:
+  static QuotaStatus ToQuotaStatus(const proto::QuotaInfo& q) {
+    return {q.path(), q.inode(), q.max_bytes(), q.max_files(), q.used_bytes(), q.used_files()};
+  }
+
   Result<proto::Inode> ResolveSync(std::string_view path) {
     ASSIGN_OR_RETURN(std::string p, NormalizePath(path));
     proto::ResolveRequest req;

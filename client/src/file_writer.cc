@@ -290,7 +290,9 @@ bool WriterState::Recover(const std::shared_ptr<Chunk>& chunk, const Status& st)
 }
 
 // A new version of the chunk on a chain without the replicas that no longer
-// answer (PING with a short deadline).
+// answer (PING with a short deadline) or that say they are full: the chain's
+// error does not say which member failed, and metad hears of a full server
+// only at its next heartbeat.
 net::Awaitable<Status> WriterState::Reallocate(std::shared_ptr<WriterState> self,
                                                std::shared_ptr<Chunk> chunk) {
   proto::AllocateChunkRequest req;
@@ -300,7 +302,7 @@ net::Awaitable<Status> WriterState::Reallocate(std::shared_ptr<WriterState> self
   for (const proto::NodeAddress& r : chunk->info.replicas()) {
     auto pong = co_await self->ctx_->chunk_servers().Call<proto::PingResponse>(
         r.address(), proto::PING, proto::PingRequest{}, net::Millis(1000));
-    if (!pong.ok()) req.add_exclude_nodes(r.node_id());
+    if (!pong.ok() || pong->full()) req.add_exclude_nodes(r.node_id());
   }
   auto r = co_await self->ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, req);
   if (!r.ok()) co_return r.status();
@@ -389,7 +391,16 @@ Status WriterState::Sync(bool release) {
   req.set_release(release);
   if (failure.ok() || release) {
     auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
-    if (!r.ok() && failure.ok()) failure = r.status().WithContext("closing " + path_);
+    if (!r.ok() && failure.ok()) {
+      failure = r.status().WithContext("closing " + path_);
+      if (release && r.status().code() == proto::QUOTA_EXCEEDED) {
+        // The new size did not fit the folder's quota and nothing changed:
+        // close at the last published size, so the lease is given back and
+        // the chunks written past it are freed.
+        req.set_size(published_size_);
+        (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+      }
+    }
   }
   if (failure.ok()) {
     published_size_ = size_;

@@ -13,6 +13,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
@@ -29,6 +30,13 @@ Status AllocateChunk(MetaState& s, const proto::AllocateChunkRequest& req,
   if (cs == 0 || req.chunk_index() >= kMaxFileSize / cs) {
     return Status::InvalidArgument(fmt::format(
         "chunk_index = {} is past the largest file size with chunk size {}", req.chunk_index(), cs));
+  }
+  // Writing past the end of a folder that is at its byte quota fails here,
+  // before any data moves; the size published at close is checked exactly.
+  const uint64_t chunk_start = req.chunk_index() * cs;
+  if (chunk_start >= rec.inode.size()) {
+    RETURN_IF_ERROR(CheckQuotaRoom(s, rec.inode.parent(),
+                                   static_cast<int64_t>(chunk_start - rec.inode.size()) + 1));
   }
   std::vector<std::string> exclude(req.exclude_nodes().begin(), req.exclude_nodes().end());
   ASSIGN_OR_RETURN(std::vector<proto::NodeAddress> chain,

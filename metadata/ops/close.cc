@@ -14,6 +14,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 namespace {
@@ -52,11 +53,23 @@ Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse*
   }
   proto::Inode updated;
   int64_t dropped = 0;
+  int64_t shrink = 0;  // see setattr.cc: folder quotas follow the size
+  QuotaCharge growth;
   Status st = RunTxn(s, "close", [&]() -> Status {
     dropped = 0;
+    shrink = 0;
+    growth = QuotaCharge();
     ASSIGN_OR_RETURN(InodeRecord rec, LoadExistingInode(s.kv(), req.inode()));
     RETURN_IF_ERROR(RequireFile(rec.inode));
     updated = rec.inode;
+    // Publishing a size past a folder's byte quota is refused (nothing
+    // changes; the writer then closes at its last published size).
+    const int64_t delta = static_cast<int64_t>(req.size()) - static_cast<int64_t>(rec.inode.size());
+    if (delta > 0) {
+      ASSIGN_OR_RETURN(growth, QuotaCharge::Reserve(s, rec.inode.parent(), delta, 0));
+    } else {
+      shrink = -delta;
+    }
     KvTxn txn;
     if (req.has_inline_data()) {
       ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, updated.id(), 0));
@@ -79,6 +92,8 @@ Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse*
     return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
+  growth.Keep();
+  ChargeQuota(s, updated.parent(), -shrink, 0);
   s.chunk_count -= dropped;
   if (req.release()) (void)s.leases().Release(req.inode(), req.lease_id());
   *resp->mutable_inode() = std::move(updated);

@@ -9,6 +9,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
@@ -24,13 +25,18 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
   proto::Inode result;
   bool created = false;
   int64_t dropped = 0;
+  int64_t truncated_bytes = 0;  // an existing file cut to 0 frees its size
+  QuotaCharge charge;           // a new entry, reserved per attempt
   Status st = RunTxn(s, "create", [&]() -> Status {
     created = false;
     dropped = 0;
+    truncated_bytes = 0;
+    charge = QuotaCharge();
     ASSIGN_OR_RETURN(InodeRecord parent, LoadParentDir(s.kv(), req.parent()));
     ASSIGN_OR_RETURN(std::optional<DentryRecord> d, LoadDentry(s.kv(), req.parent(), req.name()));
     KvTxn txn;
     if (!d) {
+      ASSIGN_OR_RETURN(charge, QuotaCharge::Reserve(s, req.parent(), 0, 1));
       if (new_id == 0) {
         ASSIGN_OR_RETURN(new_id, s.inode_ids().Next());
       }
@@ -74,6 +80,7 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
     ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, result.id(), 0));
     RETURN_IF_ERROR(DropInlineData(s.kv(), txn, result.id()).status());
     proto::Timespec now = s.clock().WallTimespec();
+    truncated_bytes = static_cast<int64_t>(result.size());
     result.set_size(0);
     *result.mutable_mtime() = now;
     *result.mutable_ctime() = now;
@@ -86,6 +93,8 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
     if (lease) (void)s.leases().Release(lease_inode, lease->id);
     return st;
   }
+  charge.Keep();
+  ChargeQuota(s, req.parent(), -truncated_bytes, 0);
   if (created) {
     ++s.inode_count;
     s.dir_times().Touch(req.parent(), result.ctime());

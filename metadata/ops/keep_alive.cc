@@ -11,9 +11,14 @@ Status KeepAlive(MetaState& s, const proto::KeepAliveRequest& req,
                  proto::KeepAliveResponse* resp) {
   RETURN_IF_ERROR(ValidateClientIdField(req.client_id(), "client_id"));
   for (const proto::LeaseRef& l : req.leases()) {
-    // Expired, released, lost in a restart, or taken over: the client must
-    // stop writing and open the file again.
-    if (!s.leases().CheckAndRenew(l.inode(), l.lease_id()).ok()) *resp->add_lost_leases() = l;
+    // Expired, released, taken over, or its file gone: the client must stop
+    // writing and open the file again. (A lease from before a metad restart
+    // is reclaimed by CheckAndRenew, so only for a file that still exists.)
+    Result<std::optional<InodeRecord>> rec = LoadInode(s.kv(), l.inode());
+    if (!rec.ok() || !rec->has_value() ||
+        !s.leases().CheckAndRenew(l.inode(), l.lease_id()).ok()) {
+      *resp->add_lost_leases() = l;
+    }
   }
   // An orphan that is unknown or another client's is ignored: it was freed
   // (or never this client's), and nothing the client can do brings it back.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "metadata/ops/quota_charge.h"
+
 namespace granary::metadata {
 namespace {
 
@@ -277,6 +279,7 @@ Result<proto::Inode> AddNewEntry(
     const std::function<proto::Inode(uint64_t id, const proto::Inode& parent)>& make) {
   uint64_t id = 0;  // reserved once; kept across retries
   proto::Inode created;
+  ASSIGN_OR_RETURN(QuotaCharge charge, QuotaCharge::Reserve(s, parent, 0, 1));
   Status st = RunTxn(s, op, [&]() -> Status {
     ASSIGN_OR_RETURN(InodeRecord dir, LoadParentDir(s.kv(), parent));
     ASSIGN_OR_RETURN(std::optional<DentryRecord> existing, LoadDentry(s.kv(), parent, name));
@@ -296,6 +299,7 @@ Result<proto::Inode> AddNewEntry(
     return s.kv().Commit(txn, s.CommitMode(lazy_sync));
   });
   if (!st.ok()) return st;
+  charge.Keep();
   ++s.inode_count;
   s.dir_times().Touch(parent, created.mtime());
   return created;

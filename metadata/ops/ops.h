@@ -89,6 +89,9 @@ Status TrashList(MetaState& s, const proto::TrashListRequest& req,
                  proto::TrashListResponse* resp);
 Status TrashRestore(MetaState& s, const proto::TrashRestoreRequest& req,
                     proto::TrashRestoreResponse* resp);
+Status SetQuota(MetaState& s, const proto::SetQuotaRequest& req, proto::SetQuotaResponse* resp);
+Status ListQuotas(MetaState& s, const proto::ListQuotasRequest& req,
+                  proto::ListQuotasResponse* resp);
 Status TrashPurge(MetaState& s, const proto::TrashPurgeRequest& req,
                   proto::TrashPurgeResponse* resp);
 // Marks replicas of `node_id` bad (heartbeat lost_chunks, ReportReplicas).

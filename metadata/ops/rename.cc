@@ -13,6 +13,10 @@
 //   exchange with no_replace        -> INVALID_ARGUMENT
 // A replaced file is kept as an orphan of orphan_client with keep_orphan, as
 // for unlink (unlink.cc); otherwise its inode, data and attributes go.
+// Quotas: a file or symlink moving between quota subtrees takes its size
+// and entry along (the gaining folders must have room); a folder moving
+// between them is ACROSS_QUOTAS (EXDEV: mv then copies), as with XFS project
+// quotas, since what it holds is not known without walking it.
 // Moving a folder to another parent walks the destination's ancestors up to the
 // root and pins each of them, so two concurrent renames cannot build a cycle.
 
@@ -20,6 +24,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
@@ -37,10 +42,17 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
   uint64_t replaced = 0;  // the inode removed (or orphaned) by the rename, 0 for none
   int64_t dropped = 0;
   bool orphaned = false;
+  int64_t replaced_bytes = 0;  // the replaced entry leaves dst's quotas
+  int64_t moved_bytes = 0;
+  QuotaCharge gained;
+  ASSIGN_OR_RETURN(QuotaMove move, QuotaMoveBetween(s, req.src_parent(), req.dst_parent()));
   Status st = RunTxn(s, "rename", [&]() -> Status {
     replaced = 0;
     dropped = 0;
     orphaned = false;
+    replaced_bytes = 0;
+    moved_bytes = 0;
+    gained = QuotaCharge();
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.src_parent()).status());
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.dst_parent()).status());
     ASSIGN_OR_RETURN(std::optional<DentryRecord> src,
@@ -73,6 +85,9 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
       }
       replaced = dst->dentry.inode;
       ASSIGN_OR_RETURN(std::optional<InodeRecord> old, LoadInode(s.kv(), replaced));
+      if (old && old->inode.type() == proto::INODE_FILE) {
+        replaced_bytes = static_cast<int64_t>(old->inode.size());
+      }
       txn.ExpectValue(InodeKey(replaced), old ? std::optional(old->raw) : std::nullopt);
       if (dst_is_dir) {
         KeyRange entries = KeyRange::Prefix(DentryPrefix(replaced));
@@ -96,6 +111,19 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
     if (src_is_dir && req.src_parent() != req.dst_parent()) {
       RETURN_IF_ERROR(CheckNotInSubtree(s.kv(), txn, src->dentry.inode, req.dst_parent()));
     }
+    if (!move.empty()) {
+      if (src_is_dir) {
+        return Status::FromCode(proto::ACROSS_QUOTAS,
+                                fmt::format("folder '{}' cannot move between folders with "
+                                            "different quotas; copy it instead",
+                                            req.src_name()));
+      }
+      if (src->dentry.type == proto::INODE_FILE) {
+        ASSIGN_OR_RETURN(InodeRecord moved, LoadExistingInode(s.kv(), src->dentry.inode));
+        moved_bytes = static_cast<int64_t>(moved.inode.size());
+      }
+      ASSIGN_OR_RETURN(gained, QuotaCharge::ReserveIn(s, move.gaining, moved_bytes, 1));
+    }
     // The moved inode records its new parent.
     RETURN_IF_ERROR(Reparent(s, txn, src->dentry.inode, req.dst_parent()));
     txn.ExpectEquals(src_key, src->raw);
@@ -107,6 +135,9 @@ Status Rename(MetaState& s, const proto::RenameRequest& req, proto::RenameRespon
     return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok() || same_entry) return st;
+  gained.Keep();
+  s.quotas().Charge(move.losing, -moved_bytes, -1);
+  if (replaced != 0) ChargeQuota(s, req.dst_parent(), -replaced_bytes, -1);
   if (orphaned) {
     s.orphans().Add(replaced, req.orphan_client());
     resp->set_orphan_inode(replaced);

@@ -8,6 +8,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
@@ -18,6 +19,13 @@ Status RenameExchange(MetaState& s, const proto::RenameRequest& req,
   const std::string src_key = DentryKey(req.src_parent(), req.src_name());
   const std::string dst_key = DentryKey(req.dst_parent(), req.dst_name());
   bool swapped = false;
+  // Two entries swapping quota subtrees would move usage both ways; refused
+  // like a folder moving between them (rename.cc).
+  ASSIGN_OR_RETURN(QuotaMove move, QuotaMoveBetween(s, req.src_parent(), req.dst_parent()));
+  if (!move.empty()) {
+    return Status::FromCode(proto::ACROSS_QUOTAS,
+                            "entries in folders with different quotas cannot be exchanged");
+  }
   Status st = RunTxn(s, "rename exchange", [&]() -> Status {
     swapped = false;
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.src_parent()).status());

@@ -6,11 +6,13 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
 Status Rmdir(MetaState& s, const proto::RmdirRequest& req, proto::RmdirResponse* resp) {
   RETURN_IF_ERROR(ValidateName(req.name()));
+  uint64_t removed = 0;
   Status st = RunTxn(s, "rmdir", [&]() -> Status {
     RETURN_IF_ERROR(LoadParentDir(s.kv(), req.parent()).status());
     ASSIGN_OR_RETURN(std::optional<DentryRecord> d, LoadDentry(s.kv(), req.parent(), req.name()));
@@ -34,12 +36,16 @@ Status Rmdir(MetaState& s, const proto::RmdirRequest& req, proto::RmdirResponse*
     txn.ExpectRangeEmpty(std::move(entries));
     txn.Delete(DentryKey(req.parent(), req.name()));
     txn.Delete(InodeKey(dir));
+    txn.Delete(QuotaKey(dir));  // its quota goes with it
     RETURN_IF_ERROR(DropXattrs(s.kv(), txn, dir));
+    removed = dir;
     return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
   --s.inode_count;
   s.dir_times().Touch(req.parent(), s.clock().WallTimespec());
+  s.quotas().Remove(removed);
+  ChargeQuota(s, req.parent(), 0, -1);
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 namespace {
@@ -62,8 +63,13 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
   if (req.has_mtime()) s.dir_times().Forget(req.inode());
   proto::Inode updated;
   int64_t dropped = 0;
+  bool goal_changed = false;
+  int64_t shrink = 0;   // bytes a truncate frees from the folders' quotas
+  QuotaCharge growth;   // bytes an extension reserves in them
   Status st = RunTxn(s, "setattr", [&]() -> Status {
     dropped = 0;
+    shrink = 0;
+    growth = QuotaCharge();
     ASSIGN_OR_RETURN(InodeRecord rec, LoadExistingInode(s.kv(), req.inode()));
     updated = rec.inode;
     const bool is_dir = updated.type() == proto::INODE_DIR;
@@ -74,6 +80,8 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
     if (req.has_gid()) updated.set_gid(req.gid());
     if (req.has_atime()) *updated.mutable_atime() = req.atime();
     if (req.has_mtime()) *updated.mutable_mtime() = req.mtime();
+    goal_changed = req.has_replicas() && req.replicas() != updated.replicas() &&
+                   updated.type() == proto::INODE_FILE;
     if (req.has_replicas()) updated.set_replicas(req.replicas());
     if (req.has_codec()) updated.set_codec_hint(req.codec());
     if (req.has_chunk_size() && req.chunk_size() != updated.chunk_size()) {
@@ -98,6 +106,12 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
       ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size()));
       RETURN_IF_ERROR(ResizeInlineData(s.kv(), txn, updated.id(), req.size()));
       if (req.size() != updated.size() && !req.has_mtime()) *updated.mutable_mtime() = now;
+      const int64_t delta = static_cast<int64_t>(req.size()) - static_cast<int64_t>(updated.size());
+      if (delta > 0) {
+        ASSIGN_OR_RETURN(growth, QuotaCharge::Reserve(s, updated.parent(), delta, 0));
+      } else {
+        shrink = -delta;
+      }
       updated.set_size(req.size());
     }
     *updated.mutable_ctime() = now;
@@ -106,6 +120,9 @@ Status SetAttr(MetaState& s, const proto::SetAttrRequest& req, proto::SetAttrRes
     return s.kv().Commit(txn, s.CommitMode(req.lazy_sync()));
   });
   if (!st.ok()) return st;
+  growth.Keep();
+  ChargeQuota(s, updated.parent(), -shrink, 0);
+  if (goal_changed) ++s.goal_generation;
   s.chunk_count -= dropped;
   *resp->mutable_inode() = Visible(s, std::move(updated));
   return Status::Ok();

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 namespace {
@@ -110,7 +111,9 @@ Status TrashRestore(MetaState& s, const proto::TrashRestoreRequest& req,
                     proto::TrashRestoreResponse* resp) {
   if (!req.name().empty()) RETURN_IF_ERROR(ValidateName(req.name()));
   uint64_t parent = 0;
+  QuotaCharge charge;  // the file counts in its folder's quotas again
   Status st = RunTxn(s, "trash restore", [&]() -> Status {
+    charge = QuotaCharge();
     ASSIGN_OR_RETURN(std::optional<Found> f, FindEntry(s.kv(), req.inode()));
     if (!f) return Status::NotFound(fmt::format("inode {} is not in the trash", req.inode()));
     parent = req.parent() != 0 ? req.parent() : f->entry.parent();
@@ -123,6 +126,7 @@ Status TrashRestore(MetaState& s, const proto::TrashRestoreRequest& req,
     }
     ASSIGN_OR_RETURN(InodeRecord rec, LoadExistingInode(s.kv(), req.inode()));
     proto::Inode back = rec.inode;
+    ASSIGN_OR_RETURN(charge, QuotaCharge::Reserve(s, parent, static_cast<int64_t>(back.size()), 1));
     back.set_nlink(1);
     back.set_parent(parent);
     *back.mutable_ctime() = s.clock().WallTimespec();
@@ -139,6 +143,7 @@ Status TrashRestore(MetaState& s, const proto::TrashRestoreRequest& req,
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  charge.Keep();
   s.dir_times().Touch(parent, s.clock().WallTimespec());
   return Status::Ok();
 }

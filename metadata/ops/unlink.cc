@@ -16,6 +16,7 @@
 
 #include "metadata/ops/op_util.h"
 #include "metadata/ops/ops.h"
+#include "metadata/ops/quota_charge.h"
 
 namespace granary::metadata {
 
@@ -29,8 +30,10 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
   bool inode_removed = false;
   bool orphaned = false;
   bool trashed = false;
+  int64_t freed_bytes = 0;  // leaves the folder's quota with the entry
   Status st = RunTxn(s, "unlink", [&]() -> Status {
     dropped = 0;
+    freed_bytes = 0;
     inode_removed = false;
     orphaned = false;
     trashed = false;
@@ -49,6 +52,9 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
     txn.ExpectEquals(DentryKey(req.parent(), req.name()), d->raw);
     txn.Delete(DentryKey(req.parent(), req.name()));
     ASSIGN_OR_RETURN(std::optional<InodeRecord> rec, LoadInode(s.kv(), victim));
+    if (rec && rec->inode.type() == proto::INODE_FILE) {
+      freed_bytes = static_cast<int64_t>(rec->inode.size());
+    }
     if (rec && req.keep_orphan() && rec->inode.type() == proto::INODE_FILE) {
       KeepAsOrphan(s, txn, *rec, req.orphan_client());
       orphaned = true;
@@ -83,6 +89,7 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
     s.leases().Drop(victim);
   }
   s.dir_times().Touch(req.parent(), s.clock().WallTimespec());
+  ChargeQuota(s, req.parent(), -freed_bytes, -1);
   return Status::Ok();
 }
 

@@ -64,13 +64,16 @@ bool Repairer::ShouldScan() {
     if (n.draining()) gone.insert("draining:" + n.node_id());
   }
   const uint64_t generation = s_.bad_replicas().generation();
+  const uint64_t goals = s_.goal_generation.load();
   const RepairOptions& o = s_.options().repair;
   rebalance_due_ = o.rebalance_threshold_percent > 0 &&
                    now - last_rebalance_ms_ >= o.rebalance_interval_ms;
   if (rebalance_due_) last_rebalance_ms_ = now;
   const bool due = now - last_full_scan_ms_ >= o.full_scan_interval_ms || work_left_ ||
-                   gone != last_gone_ || generation != last_bad_generation_ || rebalance_due_;
+                   gone != last_gone_ || generation != last_bad_generation_ || rebalance_due_ ||
+                   goals != last_goal_generation_;
   if (!due) return false;
+  last_goal_generation_ = goals;
   last_gone_ = std::move(gone);
   last_bad_generation_ = generation;
   last_full_scan_ms_ = now;
@@ -81,6 +84,12 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
   std::vector<RepairTask> tasks;
   uint64_t short_chunks = 0, lost = 0;
   std::map<uint64_t, uint32_t> goals;  // inode -> replicas, for this scan
+  struct Excess {
+    uint64_t inode;
+    proto::ChunkInfo chunk;
+    uint32_t goal;
+  };
+  std::vector<Excess> excess;  // replication factor lowered: trimmed below
   held_.clear();
   RETURN_IF_ERROR(ForEachChunkRecord(s_.kv(), AllChunksPrefix(), [&](uint64_t inode,
                                                                       proto::ChunkInfo& chunk) {
@@ -106,9 +115,26 @@ Result<std::vector<RepairTask>> Repairer::Scan() {
     if (t) {
       ++short_chunks;
       if (tasks.size() < kMaxTasksPerScan) tasks.push_back(std::move(*t));
+    } else if (static_cast<uint32_t>(chunk.replicas_size()) > g->second &&
+               excess.size() < kMaxTasksPerScan && !copying_.contains(chunk.chunk_id())) {
+      bool all_good = true;
+      for (const proto::NodeAddress& r : chunk.replicas()) {
+        all_good = all_good && Health(r.node_id(), chunk) == ReplicaHealth::kGood;
+      }
+      if (all_good) excess.push_back({inode, chunk, g->second});
     }
     return !stop_;
   }));
+  for (const Excess& e : excess) {
+    Status st = Trim(e.inode, e.chunk.chunk_index(), e.chunk, e.goal);
+    if (!st.ok()) {
+      LOG_WARN("trimming {} of inode {} to {} replicas: {}", ChunkName(e.chunk), e.inode, e.goal,
+               st.ToString());
+    }
+  }
+  if (!excess.empty()) {
+    LOG_INFO("repair: {} chunks trimmed to their lowered replica goal", excess.size());
+  }
   SortByUrgency(tasks);
   s_.repair_stats().under_replicated = short_chunks;
   s_.repair_stats().unrecoverable = lost;
@@ -344,6 +370,32 @@ net::Awaitable<void> Repairer::SweepOrphans() {
       LOG_WARN("orphan sweep: {}", st.ToString());
     }
   }
+}
+
+Status Repairer::Trim(uint64_t inode, uint64_t chunk_index, const proto::ChunkInfo& seen,
+                      uint32_t goal) {
+  return RunTxn(s_, "trim replicas", [&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<ChunkRecord> rec, LoadChunk(s_.kv(), inode, chunk_index));
+    if (!rec || rec->chunk.chunk_id() != seen.chunk_id() ||
+        rec->chunk.version() != seen.version() ||
+        static_cast<uint32_t>(rec->chunk.replicas_size()) <= goal || goal == 0) {
+      return Status::Ok();  // rewritten, deleted or already trimmed meanwhile
+    }
+    proto::ChunkInfo updated = rec->chunk;
+    updated.clear_replicas();
+    KvTxn txn;
+    for (const proto::NodeAddress& r : rec->chunk.replicas()) {
+      if (static_cast<uint32_t>(updated.replicas_size()) < goal) {
+        updated.add_replicas()->set_node_id(r.node_id());
+      } else {
+        txn.Put(GarbageKey(r.node_id(), rec->chunk.chunk_id(), rec->chunk.version()), "");
+      }
+    }
+    const std::string key = ChunkKey(inode, chunk_index);
+    txn.ExpectEquals(key, rec->raw);
+    txn.Put(key, EncodeStoredChunk(updated));
+    return s_.kv().Commit(txn, CommitOptions{.sync = true});
+  });
 }
 
 Status Repairer::Record(const RepairTask& task, const proto::NodeAddress& target) {

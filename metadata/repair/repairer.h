@@ -48,6 +48,10 @@ class Repairer {
   ReplicaHealth Health(const std::string& node_id, const proto::ChunkInfo& chunk);
   net::Awaitable<void> Repair(RepairTask task);
   Status Record(const RepairTask& task, const proto::NodeAddress& target);
+  // Drops the replicas of a chunk past its file's replication factor (the
+  // factor was lowered): the last ones in chain order leave the record and
+  // are deleted like any other garbage. Only when every replica is good.
+  Status Trim(uint64_t inode, uint64_t chunk_index, const proto::ChunkInfo& seen, uint32_t goal);
   // Lists every UP server's replicas, then (in that order, so nothing
   // written meanwhile looks unknown) every chunk id and version metad's
   // pending and committed records name; replicas unknown in two sweeps in a
@@ -63,6 +67,7 @@ class Repairer {
   // Only touched on the strand.
   int64_t last_full_scan_ms_ = INT64_MIN / 2;
   uint64_t last_bad_generation_ = 0;
+  uint64_t last_goal_generation_ = 0;
   std::set<std::string> last_gone_;
   bool work_left_ = true;  // scan once at start
   std::set<uint64_t> copying_;  // chunk ids with a copy in flight

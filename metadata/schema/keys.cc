@@ -15,6 +15,7 @@ constexpr char kXattrTag = 'X';
 constexpr char kInlineTag = 'L';
 constexpr char kOrphanTag = 'O';
 constexpr char kTrashTag = 'T';
+constexpr char kQuotaTag = 'Q';
 
 uint64_t LoadU64(std::string_view b) {
   uint64_t v = 0;
@@ -141,6 +142,9 @@ std::string_view XattrNameFromKey(std::string_view key) {
 std::string InlineDataKey(uint64_t inode) { return TagAndId(kInlineTag, inode); }
 
 std::string_view OrphanPrefix() { return "O"; }
+
+std::string_view QuotaPrefix() { return "Q"; }
+std::string QuotaKey(uint64_t inode) { return TagAndId(kQuotaTag, inode); }
 
 std::string_view TrashPrefix() { return "T"; }
 std::string TrashKey(int64_t expires_ms, uint64_t inode) {

@@ -15,6 +15,8 @@
 //   "L" inode                      -> a small file's whole contents (inline data)
 //   "O" inode                      -> client id: an unlinked file kept for that client
 //   "T" expires_ms inode           -> proto::TrashEntry: a removed file kept until then
+//   "Q" inode                      -> proto::QuotaInfo: a folder's limits (usage is counted
+//                                     in memory, metadata/state/quota_table.h)
 //   "S/next_inode", "S/next_chunk" -> u64: first id not yet handed out in batches
 
 #include <cstdint>
@@ -74,6 +76,9 @@ std::string XattrKey(uint64_t inode, std::string_view name);
 std::string_view XattrNameFromKey(std::string_view key);
 
 std::string InlineDataKey(uint64_t inode);
+
+std::string_view QuotaPrefix();
+std::string QuotaKey(uint64_t inode);
 
 // The trash, sorted by expiry: purging expired entries scans a prefix.
 std::string_view TrashPrefix();

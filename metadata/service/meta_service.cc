@@ -116,6 +116,8 @@ void MetaService::RegisterHandlers(net::RpcServer& server) {
   Add(server, proto::META_TRASH_LIST, &TrashList);
   Add(server, proto::META_TRASH_RESTORE, &TrashRestore);
   Add(server, proto::META_TRASH_PURGE, &TrashPurge);
+  Add(server, proto::META_SET_QUOTA, &SetQuota);
+  Add(server, proto::META_LIST_QUOTAS, &ListQuotas);
 }
 
 void MetaService::Start() {

@@ -5,7 +5,11 @@
 namespace granary::metadata {
 
 LeaseTable::LeaseTable(Clock& clock, int64_t lease_ms, uint64_t first_lease_id)
-    : clock_(clock), lease_ms_(lease_ms), next_id_(first_lease_id == 0 ? 1 : first_lease_id) {}
+    : clock_(clock),
+      lease_ms_(lease_ms),
+      reclaim_until_ms_(clock.SteadyMs() + lease_ms),
+      first_id_(first_lease_id == 0 ? 1 : first_lease_id),
+      next_id_(first_id_) {}
 
 Result<Lease> LeaseTable::Acquire(uint64_t inode, std::string_view client_id) {
   std::lock_guard lock(mu_);
@@ -26,6 +30,12 @@ Status LeaseTable::CheckAndRenew(uint64_t inode, uint64_t lease_id) {
   std::lock_guard lock(mu_);
   int64_t now = clock_.SteadyMs();
   auto it = leases_.find(inode);
+  const bool ours = lease_id >= first_id_ && lease_id < next_id_;
+  if (it == leases_.end() && lease_id != 0 && !ours && now < reclaim_until_ms_) {
+    // Most likely granted before this metad restarted: the writer goes on.
+    leases_.emplace(inode, Lease{lease_id, "reclaimed", now + lease_ms_});
+    return Status::Ok();
+  }
   if (it == leases_.end() || it->second.id != lease_id || lease_id == 0) {
     return {proto::LEASE_EXPIRED,
             fmt::format("lease {} does not hold inode {} (expired, released, or never granted; "

@@ -3,11 +3,15 @@
 //
 // In memory only: inode -> {lease id, client id, expiry}. A lease lives
 // `lease_ms` after its grant or last renewal; every AllocateChunk, CommitChunk
-// and Close renews it. Leases are lost when metad restarts: a writer then gets
-// LEASE_EXPIRED on its next call and must open the file again (nothing it
-// committed is lost; the chunk it was writing is re-allocated under a new
-// version). Lease ids start at a random point per process so an id granted by
-// an earlier incarnation never matches a new lease.
+// and Close renews it. Leases are not persisted: for `lease_ms` after metad
+// starts, a writer presenting a lease this process never granted reclaims it
+// when nobody holds the file (as NFS clients reclaim state in a grace
+// period), so a write rides through a metad restart. After that window an
+// unknown lease is LEASE_EXPIRED and the writer must open the file again.
+// Lease ids start at a random point per process and count up, so the ids
+// this process granted form one range: an id outside it comes from an
+// earlier incarnation, one inside it that is not held was released or
+// expired here and is refused.
 // Thread-safe.
 
 #include <cstdint>
@@ -38,8 +42,9 @@ class LeaseTable {
   Result<Lease> Acquire(uint64_t inode, std::string_view client_id);
 
   // OK when `lease_id` holds the live lease of `inode`; the lease is then
-  // renewed. LEASE_EXPIRED otherwise (expired, released, never granted, or
-  // another writer's).
+  // renewed. Within the reclaim window, an unknown lease of a file nobody
+  // holds is granted again. LEASE_EXPIRED otherwise (expired, released,
+  // never granted, or another writer's).
   Status CheckAndRenew(uint64_t inode, uint64_t lease_id);
 
   // Releases the lease. LEASE_EXPIRED when `lease_id` does not hold it.
@@ -60,6 +65,8 @@ class LeaseTable {
  private:
   Clock& clock_;
   const int64_t lease_ms_;
+  const int64_t reclaim_until_ms_;  // SteadyMs() end of the reclaim window
+  const uint64_t first_id_;         // ids in [first_id_, next_id_) are ours
   std::mutex mu_;
   uint64_t next_id_;
   std::unordered_map<uint64_t, Lease> leases_;

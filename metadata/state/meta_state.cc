@@ -6,6 +6,7 @@
 #include "metadata/ops/ops.h"
 #include "metadata/schema/keys.h"
 #include "metadata/schema/records.h"
+#include "metadata/state/quota_usage.h"
 
 namespace granary::metadata {
 namespace {
@@ -55,6 +56,7 @@ Result<std::unique_ptr<MetaState>> MetaState::Open(KvStore& kv, Clock& clock,
   RETURN_IF_ERROR(state->nodes_.Load());
   RETURN_IF_ERROR(state->CountRecords());
   RETURN_IF_ERROR(state->orphans_.Load(kv));
+  RETURN_IF_ERROR(LoadQuotas(kv, state->quotas_));
   return state;
 }
 

@@ -24,6 +24,7 @@
 #include "metadata/state/lease_table.h"
 #include "metadata/state/node_registry.h"
 #include "metadata/state/orphan_table.h"
+#include "metadata/state/quota_table.h"
 
 namespace granary::metadata {
 
@@ -118,6 +119,7 @@ class MetaState {
   OrphanTable& orphans() { return orphans_; }
   BadReplicas& bad_replicas() { return bad_replicas_; }
   RepairStats& repair_stats() { return repair_stats_; }
+  QuotaTable& quotas() { return quotas_; }
 
   // The commit options of a namespace change: synced unless the client asked
   // for lazy durability. Lazy ones are remembered so upkeep syncs the WAL.
@@ -129,6 +131,9 @@ class MetaState {
   // start by a key scan, then adjusted by each operation after its commit.
   std::atomic<int64_t> inode_count{0};
   std::atomic<int64_t> chunk_count{0};
+  // Bumped when a file's replication factor changes: the repair loop then
+  // scans at once (copies up to a raised factor, trims to a lowered one).
+  std::atomic<uint64_t> goal_generation{0};
 
   // Picks `replicas` UP nodes for a new chunk version (see placement.h).
   Result<std::vector<proto::NodeAddress>> PlaceReplicas(uint32_t replicas,
@@ -156,6 +161,7 @@ class MetaState {
   OrphanTable orphans_;
   BadReplicas bad_replicas_;
   RepairStats repair_stats_;
+  QuotaTable quotas_;
   // A lazy commit happened since the last sync started.
   std::atomic<bool> lazy_unsynced_{false};
   std::atomic<int64_t> last_sync_ms_{0};  // Clock::SteadyMs() of the last sync

@@ -98,6 +98,12 @@ net::Awaitable<Status> ChunkService::Ping(net::CallContext& /*ctx*/,
                                           const proto::PingRequest& /*req*/,
                                           proto::PingResponse* resp) {
   resp->set_server("granary-chunkd " + store_.node_id());
+  // A writer replacing a chain asks: a full server must not be offered to it
+  // again before metad hears of it at the next heartbeat. statvfs can stall
+  // on a sick disk, so off the I/O threads.
+  Result<store::StoreUsage> usage =
+      co_await net::RunBlocking(disk_, [&] { return store_.Usage(); });
+  resp->set_full(usage.ok() && usage->writable_bytes == 0);
   co_return Status::Ok();
 }
 

@@ -63,7 +63,10 @@ net::Awaitable<Result<proto::NodeInfo>> Heartbeater::Describe() {
   n.set_failure_domain(options_.failure_domain);
   n.set_capacity_bytes(usage->capacity_bytes);
   n.set_used_bytes(usage->used_bytes);
-  n.set_free_bytes(usage->free_bytes);
+  // Free space as placement should see it: what new chunks may still fill
+  // (each folder keeps min_free_bytes back), so a server that refuses writes
+  // reports none.
+  n.set_free_bytes(usage->writable_bytes);
   n.set_chunk_count(usage->chunk_count);
   n.set_state(proto::NODE_UP);
   co_return n;

@@ -220,6 +220,7 @@ Result<StoreUsage> ChunkStore::Usage() const {
     u.capacity_bytes += f.capacity_bytes;
     u.used_bytes += f.used_bytes;
     u.free_bytes += f.free_bytes;
+    if (f.free_bytes > options_.min_free_bytes) u.writable_bytes += f.free_bytes - options_.min_free_bytes;
   }
   {
     std::shared_lock lock(index_mu_);

@@ -82,6 +82,9 @@ struct StoreUsage {
   uint64_t capacity_bytes = 0;  // summed over distinct file systems
   uint64_t used_bytes = 0;
   uint64_t free_bytes = 0;
+  // What new chunks may still fill: free bytes above min_free_bytes in the
+  // folders in service. 0 = the server refuses new writes (NO_SPACE).
+  uint64_t writable_bytes = 0;
   uint64_t chunk_count = 0;  // committed chunk versions
   uint64_t chunk_bytes = 0;  // their file sizes
   size_t pending_writes = 0;

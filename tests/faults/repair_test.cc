@@ -197,5 +197,45 @@ TEST(Repair, NewServerIsFilledByRebalance) {
   EXPECT_TRUE(back == data);
 }
 
+// A file's replication factor raised then lowered: the repair loop copies
+// its chunks up to the new factor, then trims them down, and the trimmed
+// replicas' files are deleted from their servers.
+TEST(Repair, ReplicationFactorChangeCopiesThenTrims) {
+  ASSERT_OK_AND_ASSIGN(auto cluster,
+                       TestCluster::Start({.chunkservers = 4, .metad_config_toml = kFastMetad}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  const auto data = RandomBytes(10 * kMiB + 3, 77);
+  CreateOptions o;
+  o.chunk_size = 4 * kMiB;
+  o.replicas = 2;
+  ASSERT_OK(WriteFile(*client, "/goal", data, o));
+  ASSERT_OK(WaitFullyReplicated(*client, {"/goal"}, std::chrono::seconds(10), 2).status());
+
+  const auto t0 = FaultClock::now();
+  ASSERT_OK(client->SetLayout("/goal", {.replicas = 4}).status());
+  ASSERT_OK_AND_ASSIGN(double up, WaitFullyReplicated(*client, {"/goal"},
+                                                      std::chrono::seconds(30), 4));
+  ASSERT_OK(client->SetLayout("/goal", {.replicas = 1}).status());
+  ASSERT_OK_AND_ASSIGN(double down, WaitFullyReplicated(*client, {"/goal"},
+                                                        std::chrono::seconds(30), 1));
+  std::printf("[ timing ] replicas 2 -> 4 in %.2f s, 4 -> 1 in %.2f s\n", up, down);
+  // The dropped replicas' files go with the servers' next heartbeats.
+  ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/goal"));
+  size_t files = 0;
+  for (;;) {
+    files = 0;
+    for (const ChunkLocation& c : layout) {
+      for (int i = 0; i < cluster->num_chunkservers(); ++i) {
+        files += std::filesystem::exists(cluster->ReplicaPath(i, c.chunk_id, c.version)) ? 1 : 0;
+      }
+    }
+    if (files == layout.size() || FaultClock::now() - t0 > std::chrono::seconds(60)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(files, layout.size()) << "one replica file per chunk left";
+  ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/goal"));
+  EXPECT_TRUE(back == data);
+}
+
 }  // namespace
 }  // namespace granary::testutil

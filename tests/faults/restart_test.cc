@@ -33,31 +33,30 @@ TEST(Restart, MetadKilledMidWriteLosesNothingAcknowledged) {
   const auto data = RandomBytes(40 * kMiB, 22);
   ASSERT_OK_AND_ASSIGN(auto w, client->Create("/in-flight", o));
   Status st;
+  Clock::time_point killed{};
   for (size_t off = 0; off < data.size() && st.ok(); off += kMiB) {
     if (off == 20 * kMiB) {
+      killed = Clock::now();
       ASSERT_OK(cluster->KillMetad(SIGKILL));
       ASSERT_OK(cluster->RestartMetad());
     }
     st = w->Write(ByteSpan(data.data() + off, kMiB));
   }
   if (st.ok()) st = w->Close();
-  std::printf("[ note ] the write across the metad restart: %s\n", st.ToString().c_str());
+  // The writer rides through: its calls wait for metad to come back and its
+  // lease is reclaimed (metadata/state/lease_table.h).
+  ASSERT_OK(st) << "the write across the metad restart";
+  std::printf("[ timing ] metad killed and restarted mid-write: the write closed %.2f s after "
+              "the kill\n",
+              std::chrono::duration<double>(Clock::now() - killed).count());
 
   ASSERT_OK_AND_ASSIGN(auto fresh, cluster->Connect());
   ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*fresh, "/acknowledged"));
   EXPECT_TRUE(back == done);
-  if (st.ok()) {
-    // Acknowledged: must be whole.
-    ASSERT_OK_AND_ASSIGN(auto all, ReadFile(*fresh, "/in-flight"));
-    EXPECT_TRUE(all == data);
-  } else {
-    // Not acknowledged: whatever is visible is a prefix that reads cleanly.
-    auto partial = ReadFile(*fresh, "/in-flight");
-    ASSERT_TRUE(partial.ok()) << partial.status().ToString();
-    ASSERT_LE(partial->size(), data.size());
-    EXPECT_EQ(0, std::memcmp(partial->data(), data.data(), partial->size()));
-  }
-  ASSERT_OK(WaitFullyReplicated(*fresh, {"/acknowledged"}, std::chrono::seconds(30)).status());
+  ASSERT_OK_AND_ASSIGN(auto all, ReadFile(*fresh, "/in-flight"));
+  EXPECT_TRUE(all == data);
+  ASSERT_OK(WaitFullyReplicated(*fresh, {"/acknowledged", "/in-flight"}, std::chrono::seconds(30))
+                .status());
 }
 
 TEST(Restart, TwoOfThreeReplicasLostThenOneServerBack) {

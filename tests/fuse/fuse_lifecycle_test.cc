@@ -84,6 +84,34 @@ TEST(FuseLifecycle, FullClusterGivesEnospc) {
                "/small')\" = ok").exit_code, 0);
 }
 
+TEST(FuseLifecycle, QuotaGivesEdquot) {
+  ASSERT_OK_AND_ASSIGN(auto cluster, TestCluster::Start({.chunkservers = 3}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  ASSERT_OK(client->Mkdir("/q").status());
+  ASSERT_OK(client->SetQuota("/q", 1 << 20, 3).status());
+  ASSERT_OK_AND_ASSIGN(auto m, Mount::Start(cluster->meta_address(), cluster->dir()));
+  CommandResult r = Sh(PyFile(
+      "import errno, os\n"
+      "d = \"" + m->path() + "/q\"\n"
+      "try:\n"
+      "    with open(d + \"/big\", \"wb\") as f:\n"
+      "        f.write(b\"x\" * (3 << 20))\n"
+      "    raise SystemExit(\"a 3 MiB file fit a 1 MiB quota\")\n"
+      "except OSError as e:\n"
+      "    assert e.errno == errno.EDQUOT, e\n"
+      "with open(d + \"/ok\", \"wb\") as f:\n"
+      "    f.write(b\"y\" * 1000)\n"
+      "os.mkdir(d + \"/sub\")\n"
+      "try:\n"
+      "    os.mkdir(d + \"/one-too-many\")\n"
+      "    raise SystemExit(\"a fourth entry fit a 3-file quota\")\n"
+      "except OSError as e:\n"
+      "    assert e.errno == errno.EDQUOT, e\n"
+      "print(\"EDQUOT\")\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << m->LogTail();
+  EXPECT_NE(r.out.find("EDQUOT"), std::string::npos);
+}
+
 TEST(FuseLifecycle, UnlinkedOpenFileIsFreedAtLastClose) {
   ASSERT_OK_AND_ASSIGN(auto cluster, TestCluster::Start({.chunkservers = 3}));
   ASSERT_OK_AND_ASSIGN(auto m, Mount::Start(cluster->meta_address(), cluster->dir()));

@@ -22,6 +22,7 @@ log_file = "/var/log/chunkd.log"
 port_file = "/run/chunkd.port"
 io_threads = 4
 disk_threads = 12
+min_free_bytes = 1048576
 [metad]
 anything = "is ignored here"
 )",
@@ -37,6 +38,7 @@ anything = "is ignored here"
   EXPECT_EQ(o.port_file, "/run/chunkd.port");
   EXPECT_EQ(o.io_threads, 4);
   EXPECT_EQ(o.disk_threads, 12);
+  EXPECT_EQ(o.min_free_bytes, 1u << 20);
   EXPECT_TRUE(ValidateOptions(o).ok());
 }
 
@@ -50,6 +52,7 @@ TEST(ChunkdOptions, TomlErrorsNameTheKey) {
         Case{"[chunkd]\ndata_dirs = \"/d\"\n", "data_dirs"},
         Case{"[chunkd]\ndata_dirs = [1]\n", "data_dirs"},
         Case{"[chunkd]\nio_threads = 0\n", "io_threads"},
+        Case{"[chunkd]\nmin_free_bytes = -1\n", "min_free_bytes"},
         Case{"[chunkd]\nlisen = \"x:1\"\n", "lisen"}, Case{"[chunkd\n", "c.toml:1"}}) {
     ChunkdOptions o;
     Status st = ApplyToml(c.toml, "c.toml", &o);

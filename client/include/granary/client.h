@@ -46,6 +46,9 @@ struct ClientOptions {
   int encode_threads = 2;
   // Deadline of each metadata call and each chunk piece. Default 30 s.
   std::chrono::milliseconds rpc_timeout{30000};
+  // How long calls wait for a metad that went away (a restart) once this
+  // client has reached it; calls that cannot be resent safely still fail.
+  std::chrono::milliseconds metad_restart_wait{30000};
   // TCP connections per chunk server, used round-robin.
   size_t connections_per_server = 2;
   // Block reads in flight per FileReader::PRead call (spread over replicas).
@@ -87,6 +90,17 @@ struct RepairStatusInfo {
   uint64_t bytes_copied = 0;
   uint64_t bad_replicas = 0;      // reported corrupt, not yet replaced
   int64_t last_scan_ms = 0;       // unix ms; 0 = no scan yet
+};
+
+// A folder's quota: its subtree's file sizes and entries, limited. A limit
+// of 0 means none.
+struct QuotaStatus {
+  std::string path;
+  uint64_t inode = 0;
+  uint64_t max_bytes = 0;
+  uint64_t max_files = 0;
+  uint64_t used_bytes = 0;
+  uint64_t used_files = 0;
 };
 
 enum class FileType { kUnknown, kFile, kDirectory, kSymlink };
@@ -397,6 +411,13 @@ class Client {
   virtual Result<std::vector<TrashItem>> TrashList() = 0;
   virtual Result<FileInfo> TrashRestore(uint64_t inode, std::string_view to) = 0;
   virtual Result<uint64_t> TrashPurge(uint64_t inode, bool all) = 0;
+
+  // Folder quotas: set (both limits 0 removes it; usage is counted at
+  // once) and list. Writes, creates and moves past a limit fail with
+  // QUOTA_EXCEEDED (EDQUOT through the mount).
+  virtual Result<QuotaStatus> SetQuota(std::string_view path, uint64_t max_bytes,
+                                       uint64_t max_files) = 0;
+  virtual Result<std::vector<QuotaStatus>> ListQuotas() = 0;
 
   // Bytes this client has read straight from replica files of chunk servers
   // on its own host (ClientOptions::local_reads).

@@ -109,12 +109,30 @@ TEST_F(LeaseTest, WriteOpenNeedsAClientIdAndAFile) {
   EXPECT_ERROR(OpenFile(99999, false), proto::NOT_FOUND);
 }
 
-TEST_F(LeaseTest, LeasesDoNotSurviveARestart) {
+// A writer rides through a metad restart: its lease is reclaimed on its next
+// call, and from then on it holds the file again.
+TEST_F(LeaseTest, LeasesAreReclaimedAfterARestart) {
   ASSERT_OK_AND_ASSIGN(auto w, CreateForWrite(kRootInode, "f", "a"));
   OpenState();
-  EXPECT_ERROR(Allocate(w.inode().id(), w.lease_id(), 0), proto::LEASE_EXPIRED);
+  AddNodes(3);  // the chunk servers register with the new process
+  ASSERT_OK(Allocate(w.inode().id(), w.lease_id(), 0).status());
+  EXPECT_ERROR(OpenFile(w.inode().id(), true, "b"), proto::LEASE_CONFLICT);
+  ASSERT_OK(CloseFile(w.inode().id(), w.lease_id(), 0));
+}
+
+TEST_F(LeaseTest, ReclaimLosesToANewWriter) {
+  ASSERT_OK_AND_ASSIGN(auto w, CreateForWrite(kRootInode, "f", "a"));
+  OpenState();
   ASSERT_OK_AND_ASSIGN(proto::OpenResponse o, OpenFile(w.inode().id(), true, "b"));
   EXPECT_NE(o.lease_id(), w.lease_id());
+  EXPECT_ERROR(Allocate(w.inode().id(), w.lease_id(), 0), proto::LEASE_EXPIRED);
+}
+
+TEST_F(LeaseTest, NoReclaimAfterTheWindow) {
+  ASSERT_OK_AND_ASSIGN(auto w, CreateForWrite(kRootInode, "f", "a"));
+  OpenState();
+  Advance(state_->leases().lease_ms() + 1);
+  EXPECT_ERROR(Allocate(w.inode().id(), w.lease_id(), 0), proto::LEASE_EXPIRED);
 }
 
 TEST_F(LeaseTest, UnlinkForgetsTheLease) {
