@@ -39,8 +39,18 @@ Status AllocateChunk(MetaState& s, const proto::AllocateChunkRequest& req,
                                    static_cast<int64_t>(chunk_start - rec.inode.size()) + 1));
   }
   std::vector<std::string> exclude(req.exclude_nodes().begin(), req.exclude_nodes().end());
-  ASSIGN_OR_RETURN(std::vector<proto::NodeAddress> chain,
-                   s.PlaceReplicas(rec.inode.replicas(), exclude));
+  Result<std::vector<proto::NodeAddress>> placed = s.PlaceReplicas(rec.inode.replicas(), exclude);
+  if (!placed.ok() && placed.status().code() == proto::NOT_ENOUGH_NODES) {
+    // Right after a metad restart the chunk servers are still registering
+    // again: UNAVAILABLE makes the writer wait and ask again.
+    if (const size_t awaited = s.nodes().AwaitedAfterRestart(); awaited > 0) {
+      return Status::Unavailable(fmt::format(
+          "metad just started; waiting for {} chunk servers to register again ({})", awaited,
+          placed.status().message()));
+    }
+  }
+  if (!placed.ok()) return placed.status();
+  std::vector<proto::NodeAddress> chain = std::move(placed).value();
 
   uint64_t fresh_id = 0;  // reserved only for a new index; kept across retries
   proto::ChunkInfo chunk;

@@ -75,6 +75,17 @@ bool NodeRegistry::Heartbeat(const proto::NodeInfo& usage) {
   return true;
 }
 
+size_t NodeRegistry::AwaitedAfterRestart() {
+  std::lock_guard lock(mu_);
+  const int64_t now = clock_.SteadyMs();
+  size_t n = 0;
+  for (const auto& [id, e] : nodes_) {
+    const bool seen = e.last_seen_steady > INT64_MIN / 2;
+    if (!seen && now - e.loaded_steady < options_.node_timeout_ms) ++n;
+  }
+  return n;
+}
+
 bool NodeRegistry::UpLocked(const Entry& e, int64_t now) const {
   return now - e.last_seen_steady < options_.node_timeout_ms;
 }

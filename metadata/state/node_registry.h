@@ -60,6 +60,10 @@ class NodeRegistry {
   // start for a node not heard from since (a restart of metad alone must not
   // look like every node failing). -1 for a node metad does not know.
   int64_t DownForMs(const std::string& node_id);
+  // Nodes known from before this metad started that have not registered
+  // with it yet, while they still may (within node_timeout_ms of the start):
+  // placement short of nodes should then wait for them, not fail.
+  size_t AwaitedAfterRestart();
 
   // Persists the draining flag (synced). NOT_FOUND for an unknown node.
   Status SetDraining(const std::string& node_id, bool draining);
