@@ -73,6 +73,7 @@ TEST(Disk, FailedDataFolderIsTakenOutOfService) {
   ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/on-two-disks"));
   EXPECT_TRUE(back == data);
   EXPECT_GT(fs::file_size(disk + ".gone/node_id"), 0u);  // the old disk is untouched
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 // Unmounts the small file system under chunk server 0 after stopping it
@@ -152,6 +153,7 @@ TEST(Disk, FullDataFolderRefusesWritesWhileOthersTakeThem) {
     ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, paths[i]));
     EXPECT_TRUE(back == contents[i]) << paths[i];
   }
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 }  // namespace

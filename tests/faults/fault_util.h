@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "granary/client.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace granary::testutil {
 
@@ -91,5 +92,13 @@ inline Result<double> WaitFullyReplicated(Client& c, const std::vector<std::stri
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
+
+// `granary fsck` over the whole namespace, replica check included: every
+// file's chunks on their full replica count, on live servers that hold them.
+#define EXPECT_FSCK_CLEAN(cluster)                                                        \
+  do {                                                                                    \
+    CommandResult fsck_ = RunGranary({"--meta", (cluster).meta_address(), "fsck"});       \
+    EXPECT_EQ(fsck_.exit_code, 0) << "granary fsck:\n" << fsck_.out << fsck_.err;        \
+  } while (0)
 
 }  // namespace granary::testutil

@@ -64,6 +64,7 @@ TEST(Repair, KilledChunkServerIsReplaced) {
   EXPECT_TRUE(still);
   ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/victim"));
   EXPECT_TRUE(back == data);
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(Repair, CorruptReplicaFoundByScrubIsReplaced) {
@@ -105,6 +106,7 @@ TEST(Repair, CorruptReplicaFoundByScrubIsReplaced) {
     ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/rot"));
     EXPECT_TRUE(back == data);
   }
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
@@ -152,6 +154,7 @@ TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
   ASSERT_OK(client->NodeAdmin(victim, NodeAction::kRemove).status());
   ASSERT_OK_AND_ASSIGN(auto after, client->ListNodes());
   for (const NodeStatus& n : after) EXPECT_NE(n.node_id, victim);
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(Repair, NewServerIsFilledByRebalance) {
@@ -195,6 +198,7 @@ TEST(Repair, NewServerIsFilledByRebalance) {
   EXPECT_TRUE(full);
   ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/spread"));
   EXPECT_TRUE(back == data);
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 // A file's replication factor raised then lowered: the repair loop copies
@@ -235,6 +239,7 @@ TEST(Repair, ReplicationFactorChangeCopiesThenTrims) {
   EXPECT_EQ(files, layout.size()) << "one replica file per chunk left";
   ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, "/goal"));
   EXPECT_TRUE(back == data);
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ TEST(Restart, MetadKilledMidWriteLosesNothingAcknowledged) {
   EXPECT_TRUE(all == data);
   ASSERT_OK(WaitFullyReplicated(*fresh, {"/acknowledged", "/in-flight"}, std::chrono::seconds(30))
                 .status());
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(Restart, TwoOfThreeReplicasLostThenOneServerBack) {
@@ -93,6 +94,7 @@ TEST(Restart, TwoOfThreeReplicasLostThenOneServerBack) {
   EXPECT_EQ(layout[0].replicas.size(), 3u);
   ASSERT_OK_AND_ASSIGN(back, ReadFile(*client, "/one-chunk"));
   EXPECT_TRUE(back == data);
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(Restart, EveryProcessKilledAtOnce) {
@@ -124,6 +126,7 @@ TEST(Restart, EveryProcessKilledAtOnce) {
     EXPECT_TRUE(back == files[i]) << paths.back();
   }
   ASSERT_OK(WaitFullyReplicated(*client, paths, std::chrono::seconds(30)).status());
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 }  // namespace

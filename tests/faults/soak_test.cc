@@ -110,6 +110,7 @@ TEST(Soak, MixedLoadWithKills) {
     ASSERT_OK_AND_ASSIGN(auto back, ReadFile(*client, path));
     EXPECT_TRUE(back == Contents(f.size, f.seed)) << path;
   }
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 }  // namespace

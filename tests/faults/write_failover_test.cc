@@ -50,6 +50,7 @@ TEST(WriteFailover, KillNineDuringA300MiBWrite) {
   ASSERT_OK(WaitFullyReplicated(*client, {"/big"}, std::chrono::seconds(90)).status());
   std::printf("[ timing ] every chunk at 3 live replicas %.2f s after the write\n",
               std::chrono::duration<double>(Clock::now() - t1).count());
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 TEST(WriteFailover, StoppedServerDuringWritesAndReads) {
@@ -89,6 +90,8 @@ TEST(WriteFailover, StoppedServerDuringWritesAndReads) {
   std::printf("[ timing ] one server stopped: 40 MiB read in %.2f s, 64 MiB written in %.2f s\n",
               read_s, write_s);
   ASSERT_OK(cluster->KillChunkd(stopped, SIGCONT));
+  ASSERT_OK(WaitFullyReplicated(*client, {"/before", "/during"}, std::chrono::seconds(30)).status());
+  EXPECT_FSCK_CLEAN(*cluster);
 }
 
 }  // namespace
