@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", ctx.global().log_level, "client library log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   for (auto reg :
-       {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
+       {RegisterPut, RegisterGet, RegisterCat, RegisterMigrate, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
         RegisterNode, RegisterTrash}) {
     reg(app, ctx);
