@@ -3,6 +3,7 @@
 // and the errors for a missing source, an unreachable cluster, a file where a
 // folder is needed and a corrupt source file.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -257,7 +258,9 @@ TEST_F(MigrateTest, CorruptSourceFailsThatFileOnly) {
   // Damage every replica, so no failover can save the read.
   for (int i = 0; i < cluster_->num_chunkservers(); ++i) {
     std::string file = cluster_->ReplicaPath(i, layout[0].chunk_id, layout[0].version);
-    if (fs::exists(file)) ASSERT_OK(FlipByte(file, 5000, 0x5a));
+    if (fs::exists(file)) {
+      ASSERT_OK(FlipByte(file, 5000, 0x5a));
+    }
   }
   auto r = Granary({"migrate", "granary:/corrupt", tmp.path() + "/out"});
   EXPECT_EXIT_CODE(r, 1);
