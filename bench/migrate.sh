@@ -78,6 +78,7 @@ meta_of() { sed -n "s/^meta_address = [\"']\(.*\)[\"']\$/\1/p" "$1/cluster.toml"
 a=$(meta_of "$workdir/a")
 b=$(meta_of "$workdir/b")
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 timed cp_r cp -r "$tree" "$workdir/cp-copy"
 timed cp_r_sync bash -c "cp -r '$tree' '$workdir/cp-copy-2' && sync"
 timed put "$granary" --meta "$a" put "$tree" /put-tree
@@ -94,7 +95,8 @@ rate() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", (s > 0 ? b / s / 1e
 row() { printf '| %s | %s | %s |\n' "$1" "${secs[$2]}" "$(rate "${secs[$2]}")"; }
 mib=$((bytes >> 20))
 echo
-echo "Tree: $files files, $mib MiB ($big_files x $big_mib MiB + $small_files x 1 MiB); $(nproc) cores; 3 chunk servers per cluster, R=3."
+echo "Tree: $files files, $mib MiB ($big_files x $big_mib MiB + $small_files x 1 MiB); $(nproc) cores;"
+echo "3 chunk servers per cluster, R=3; load average before / after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 echo "| copy | seconds | MB/s |"
 echo "|---|---|---|"
@@ -103,7 +105,7 @@ row 'local -> local: `cp -r` + `sync`' cp_r_sync
 row 'local -> cluster: `granary put` (fsync)' put
 row 'local -> cluster: `granary migrate` (fsync, verified)' migrate_up
 row 'local -> cluster: `granary migrate --no-fsync` (verified)' migrate_up_nofsync
-row 'local -> cluster: `granary migrate` rerun, all skipped' migrate_rerun
+printf '| %s | %s | - |\n' 'local -> cluster: `granary migrate` rerun, all skipped' "${secs[migrate_rerun]}"
 row 'cluster -> cluster: `granary get` + `granary put` via a local folder' get_put
 row 'cluster -> cluster: `granary migrate` (fsync, verified)' migrate_c2c
 row 'cluster -> local: `granary migrate` (fsync, verified)' migrate_down

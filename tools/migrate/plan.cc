@@ -33,7 +33,7 @@ class Walker {
         return;
       }
       for (Entry& e : *listed) {
-        if (IsTempName(e.name) && e.type == EntryType::kFile) {
+        if (IsTempName(e.name) && e.type != EntryType::kDirectory) {
           plan_.stale_temps.push_back(dst_.Join(d, e.name));
           continue;
         }
