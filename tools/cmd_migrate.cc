@@ -31,6 +31,7 @@ struct MigrateFlags {
   bool dry_run = false;
   bool progress = false;
   bool no_fsync = false;
+  bool delete_extraneous = false;
 };
 
 Result<std::unique_ptr<Tree>> OpenTree(const GlobalOptions& global, const Location& loc,
@@ -106,7 +107,8 @@ Status RunMigrate(const GlobalOptions& global, const MigrateFlags& f) {
                                    " is not a file, folder or symlink");
   }
   ASSIGN_OR_RETURN(std::string dst_root, DestinationRoot(*src, s, *root, *dst, d));
-  ASSIGN_OR_RETURN(Plan plan, PlanTree(*src, s.path, *root, *dst, dst_root, f.dry_run));
+  ASSIGN_OR_RETURN(Plan plan, PlanTree(*src, s.path, *root, *dst, dst_root, f.dry_run,
+                                                f.delete_extraneous));
 
   Tally tally;
   for (const Status& e : plan.errors) tally.Fail(e);
@@ -144,6 +146,23 @@ Status RunMigrate(const GlobalOptions& global, const MigrateFlags& f) {
     }
     return Status::Ok();
   });
+  // Only after the copies: a failed run must not have removed anything yet
+  // whose replacement it did not write. (Names are removed even when some
+  // copy failed: they are not in the source either way.)
+  uint64_t deleted = 0;
+  for (const Plan::Extra& x : plan.extraneous) {
+    if (f.dry_run) {
+      std::printf("delete %s%s\n", x.rel.c_str(), x.type == EntryType::kDirectory ? "/" : "");
+      ++deleted;
+      continue;
+    }
+    Status st = RemoveTree(*dst, x.dst, x.type);
+    if (!st.ok()) {
+      tally.Fail(st.WithContext("deleting " + dst->Describe(x.dst)));
+    } else {
+      ++deleted;
+    }
+  }
   // Children before parents: writing into a folder changes its mtime.
   for (auto it = plan.dirs.rbegin(); it != plan.dirs.rend(); ++it) {
     Status st = job.FinishDir(*it);
@@ -151,10 +170,12 @@ Status RunMigrate(const GlobalOptions& global, const MigrateFlags& f) {
   }
   progress.Finish();
   double secs = progress.seconds();
-  std::fprintf(stderr, "migrate%s: %lu copied, %lu skipped, %lu failed; %s in %.2f s (%s)\n",
+  std::string deletions =
+      f.delete_extraneous ? fmt::format(", {} deleted", deleted) : std::string();
+  std::fprintf(stderr, "migrate%s: %lu copied, %lu skipped, %lu failed%s; %s in %.2f s (%s)\n",
                f.dry_run ? " (dry run)" : "", static_cast<unsigned long>(tally.copied.load()),
                static_cast<unsigned long>(tally.skipped.load()),
-               static_cast<unsigned long>(tally.failed.load()),
+               static_cast<unsigned long>(tally.failed.load()), deletions.c_str(),
                FormatBytes(progress.bytes()).c_str(), secs,
                FormatRate(progress.bytes(), secs).c_str());
   if (tally.failed.load() > 0) {
@@ -187,6 +208,8 @@ void RegisterMigrate(CLI::App& app, CommandContext& ctx) {
                 "skip a file only when its content checksum matches (default: size and mtime)");
   cmd->add_flag("-n,--dry-run", flags->dry_run, "list what would be copied or skipped; change nothing");
   cmd->add_flag("--progress", flags->progress, "show progress even when stderr is not a terminal");
+  cmd->add_flag("--delete", flags->delete_extraneous,
+                "remove what the destination folder holds and the source does not");
   cmd->add_flag("--no-fsync", flags->no_fsync,
                 "do not make each file durable before it is renamed into place");
   cmd->callback([&ctx, flags] {

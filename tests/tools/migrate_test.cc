@@ -214,6 +214,33 @@ TEST_F(MigrateTest, DryRunChangesNothing) {
   EXPECT_EQ(cat.out, "{\"layers\": 2}\n");
 }
 
+TEST_F(MigrateTest, DeleteRemovesWhatTheSourceLacks) {
+  TempDir tmp;
+  std::string src = tmp.path() + "/tree";
+  MakeTree(src);
+  EXPECT_EXIT_CODE(Granary({"migrate", src, "granary:/del"}), 0);
+  WriteLocal(tmp.path() + "/extra/extra.txt", "extra");
+  WriteLocal(tmp.path() + "/extra/extra-dir/inner/x", RandomData(70000, 9));
+  EXPECT_EXIT_CODE(Granary({"migrate", tmp.path() + "/extra", "granary:/del/sub"}), 0);
+
+  // Without --delete the extra names stay; a dry run lists them and keeps them.
+  auto dry = Granary({"migrate", "--delete", "--dry-run", src, "granary:/del"});
+  EXPECT_EXIT_CODE(dry, 0);
+  EXPECT_NE(dry.out.find("delete sub/extra.txt\n"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("delete sub/extra-dir/\n"), std::string::npos) << dry.out;
+  ASSERT_OK_AND_ASSIGN(auto client, cluster_->Connect());
+  EXPECT_OK(client->Stat("/del/sub/extra-dir/inner/x").status());
+
+  auto del = Granary({"migrate", "--delete", src, "granary:/del"});
+  EXPECT_EXIT_CODE(del, 0);
+  EXPECT_NE(del.err.find("0 copied, 5 skipped, 0 failed, 2 deleted"), std::string::npos)
+      << del.err;
+  EXPECT_EQ(client->Stat("/del/sub/extra.txt").status().code(), proto::NOT_FOUND);
+  EXPECT_EQ(client->Stat("/del/sub/extra-dir").status().code(), proto::NOT_FOUND);
+  EXPECT_EXIT_CODE(Granary({"migrate", "granary:/del", tmp.path() + "/back"}), 0);
+  ExpectSameTree(src, tmp.path() + "/back");
+}
+
 TEST_F(MigrateTest, ClearErrors) {
   TempDir tmp;
   auto missing = Granary({"migrate", tmp.path() + "/nope", "granary:/x"});

@@ -127,6 +127,7 @@ class ClusterTree final : public Tree {
   }
 
   Status Remove(const std::string& path) override { return client_->Unlink(path); }
+  Status RemoveDir(const std::string& path) override { return client_->Rmdir(path); }
 
  private:
   Status SetAttrsAt(uint64_t inode, EntryType type, const Attrs& attrs) {

@@ -24,6 +24,8 @@ Status Errno(const std::string& what, const std::string& path, int err) {
       return Status::IsDirectory(msg);
     case EEXIST:
       return Status::AlreadyExists(msg);
+    case ENOTEMPTY:
+      return Status::NotEmpty(msg);
     case EACCES:
     case EPERM:
       return Status::PermissionDenied(msg);
@@ -219,6 +221,11 @@ class LocalTree final : public Tree {
 
   Status Remove(const std::string& path) override {
     if (unlink(path.c_str()) != 0) return Errno("remove", path, errno);
+    return Status::Ok();
+  }
+
+  Status RemoveDir(const std::string& path) override {
+    if (rmdir(path.c_str()) != 0) return Errno("remove folder", path, errno);
     return Status::Ok();
   }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <map>
+#include <set>
 
 namespace granary::tools::migrate {
 namespace {
@@ -13,8 +14,8 @@ constexpr std::string_view kTempMarker = ".granary-migrate.";
 
 class Walker {
  public:
-  Walker(Tree& src, Tree& dst, bool dry_run, Plan& plan)
-      : src_(src), dst_(dst), dry_run_(dry_run), plan_(plan) {}
+  Walker(Tree& src, Tree& dst, bool dry_run, bool extraneous, Plan& plan)
+      : src_(src), dst_(dst), dry_run_(dry_run), extraneous_(extraneous), plan_(plan) {}
 
   // `dst_exists`: the destination folder is there (or was just created), so
   // it can be listed. In a dry run a missing folder is simply empty.
@@ -39,6 +40,16 @@ class Walker {
         }
         std::string name = e.name;
         there.emplace(std::move(name), std::move(e));
+      }
+    }
+    if (extraneous_) {
+      std::set<std::string> in_source;
+      for (const Entry& e : *entries) in_source.insert(e.name);
+      for (const auto& [name, e] : there) {
+        if (in_source.count(name) == 0) {
+          plan_.extraneous.push_back(
+              {rel.empty() ? name : rel + "/" + name, dst_.Join(d, name), e.type});
+        }
       }
     }
     for (Entry& e : *entries) {
@@ -93,13 +104,14 @@ class Walker {
   Tree& src_;
   Tree& dst_;
   const bool dry_run_;
+  const bool extraneous_;
   Plan& plan_;
 };
 
 }  // namespace
 
 Result<Plan> PlanTree(Tree& src, const std::string& src_root, const Entry& root, Tree& dst,
-                      const std::string& dst_root, bool dry_run) {
+                      const std::string& dst_root, bool dry_run, bool extraneous) {
   Plan plan;
   auto existing = dst.Stat(dst_root);
   if (!existing.ok() && existing.status().code() != proto::NOT_FOUND) {
@@ -136,8 +148,15 @@ Result<Plan> PlanTree(Tree& src, const std::string& src_root, const Entry& root,
     dst_exists = true;
   }
   plan.dirs.push_back({"", dst_root, root});
-  Walker(src, dst, dry_run, plan).Folder("", src_root, dst_root, dst_exists);
+  Walker(src, dst, dry_run, extraneous, plan).Folder("", src_root, dst_root, dst_exists);
   return plan;
+}
+
+Status RemoveTree(Tree& tree, const std::string& path, EntryType type) {
+  if (type != EntryType::kDirectory) return tree.Remove(path);
+  ASSIGN_OR_RETURN(auto entries, tree.List(path));
+  for (const Entry& e : entries) RETURN_IF_ERROR(RemoveTree(tree, tree.Join(path, e.name), e.type));
+  return tree.RemoveDir(path);
 }
 
 std::string TempName(const std::string& name) {

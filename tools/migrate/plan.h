@@ -33,6 +33,14 @@ struct Plan {
   std::vector<DirItem> dirs;  // parents before children
   // Temporary files of an earlier, interrupted run (see IsTempName).
   std::vector<std::string> stale_temps;
+  // With `extraneous`: what the destination holds that the source does not,
+  // each a file, symlink or whole folder (removed by --delete).
+  struct Extra {
+    std::string rel;
+    std::string dst;
+    EntryType type;
+  };
+  std::vector<Extra> extraneous;
   // Parts of the tree that cannot be copied (a file where a folder is
   // needed, an unreadable source folder); each names the path.
   std::vector<Status> errors;
@@ -40,9 +48,13 @@ struct Plan {
 
 // Walks `src_root` (a folder or a file, already Stat'ed as `root`) and
 // matches it against `dst_root`. Creates destination folders on the way
-// unless dry_run. Fails only when the destination root itself is unusable.
+// unless dry_run. `extraneous`: also list what only the destination holds.
+// Fails only when the destination root itself is unusable.
 Result<Plan> PlanTree(Tree& src, const std::string& src_root, const Entry& root, Tree& dst,
-                      const std::string& dst_root, bool dry_run);
+                      const std::string& dst_root, bool dry_run, bool extraneous = false);
+
+// Removes a file, symlink or folder tree (for --delete).
+Status RemoveTree(Tree& tree, const std::string& path, EntryType type);
 
 // Name of the temporary file a copy of `name` is written to before it is
 // verified and renamed into place: ".NAME.granary-migrate.PID.SEQ", unique per

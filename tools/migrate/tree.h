@@ -92,6 +92,8 @@ class Tree {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // Removes a file or symlink.
   virtual Status Remove(const std::string& path) = 0;
+  // Removes an empty folder (NOT_EMPTY otherwise).
+  virtual Status RemoveDir(const std::string& path) = 0;
 };
 
 // A local file system. fsync: Finish fsyncs each file.
