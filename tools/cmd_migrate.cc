@@ -134,7 +134,8 @@ Status RunMigrate(const GlobalOptions& global, const MigrateFlags& f) {
     const FileItem& item = plan.files[i];
     auto r = job.Copy(item);
     if (!r.ok()) {
-      tally.Fail(r.status().WithContext(src->Describe(item.src)));
+      tally.Fail(r.status().WithContext("copying " + src->Describe(item.src) + " to " +
+                                        dst->Describe(item.dst)));
       return Status::Ok();
     }
     (*r == Outcome::kCopied ? tally.copied : tally.skipped).fetch_add(1);
