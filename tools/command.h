@@ -39,6 +39,7 @@ class CommandContext {
 void RegisterPut(CLI::App& app, CommandContext& ctx);
 void RegisterGet(CLI::App& app, CommandContext& ctx);
 void RegisterCat(CLI::App& app, CommandContext& ctx);
+void RegisterMigrate(CLI::App& app, CommandContext& ctx);
 // Namespace.
 void RegisterLs(CLI::App& app, CommandContext& ctx);
 void RegisterStat(CLI::App& app, CommandContext& ctx);

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.global().json,
                "JSON output (df, du, cluster status, node ls|status, quota)");
   for (auto reg :
-       {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
+       {RegisterPut, RegisterGet, RegisterCat, RegisterMigrate, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
         RegisterNode, RegisterTrash, RegisterDu, RegisterQuota}) {
     reg(app, ctx);

@@ -10,12 +10,14 @@
 
 namespace granary::tools {
 
-TransferProgress::TransferProgress(std::string verb, uint64_t total_bytes, uint64_t total_files)
+TransferProgress::TransferProgress(std::string verb, uint64_t total_bytes, uint64_t total_files,
+                                   bool always_draw)
     : verb_(std::move(verb)),
       total_bytes_(total_bytes),
       total_files_(total_files),
-      start_(std::chrono::steady_clock::now()) {
-  if (isatty(STDERR_FILENO)) drawer_ = std::thread([this] { DrawLoop(); });
+      start_(std::chrono::steady_clock::now()),
+      tty_(isatty(STDERR_FILENO) != 0) {
+  if (tty_ || always_draw) drawer_ = std::thread([this] { DrawLoop(); });
 }
 
 TransferProgress::~TransferProgress() { Finish(); }
@@ -29,7 +31,7 @@ void TransferProgress::Finish() {
   cv_.notify_all();
   if (drawer_.joinable()) {
     drawer_.join();
-    std::fprintf(stderr, "\r\033[K");
+    if (tty_) std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   }
 }
@@ -64,9 +66,12 @@ std::string TransferProgress::Line() const {
 
 void TransferProgress::DrawLoop() {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
+  // A log file gets one line per second instead of a line redrawn in place.
+  for (int tick = 1; !cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; });
+       ++tick) {
+    if (!tty_ && tick % 5 != 0) continue;
     std::string line = Line();
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fprintf(stderr, tty_ ? "\r\033[K%s" : "%s\n", line.c_str());
     std::fflush(stderr);
   }
 }

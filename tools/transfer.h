@@ -22,8 +22,10 @@ inline constexpr size_t kTransferBufferBytes = 8u << 20;
 // AddBytes and FileDone are thread-safe.
 class TransferProgress {
  public:
-  // total_bytes 0 means unknown (no percentage or ETA).
-  TransferProgress(std::string verb, uint64_t total_bytes, uint64_t total_files);
+  // total_bytes 0 means unknown (no percentage or ETA). always_draw: draw
+  // even when stderr is not a terminal, then as one plain line per second.
+  TransferProgress(std::string verb, uint64_t total_bytes, uint64_t total_files,
+                   bool always_draw = false);
   ~TransferProgress();
   TransferProgress(const TransferProgress&) = delete;
   TransferProgress& operator=(const TransferProgress&) = delete;
@@ -53,6 +55,7 @@ class TransferProgress {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool tty_ = false;
   double end_seconds_ = -1;  // frozen by Finish()
   std::thread drawer_;
 };
