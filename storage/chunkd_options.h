@@ -20,6 +20,10 @@
 //   scrub_start_delay_s = 60       # first pass this long after startup
 //   local_reads = true             # clients on this host may read replica
 //                                  # files directly (common/net/local_read.h)
+//   metrics_address = ""           # host:port serving Prometheus metrics at
+//                                  # GET /metrics (docs/metrics.md); empty =
+//                                  # off; port 0 = any free port, written to
+//                                  # the port file as "metrics host:port"
 
 #include <optional>
 #include <string>
@@ -39,6 +43,7 @@ struct ChunkdOptions {
   std::string log_level = "info";
   std::string log_file;
   std::string port_file;
+  std::string metrics_address;
   int io_threads = 2;
   int disk_threads = 8;
   bool local_reads = true;

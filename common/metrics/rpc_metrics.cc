@@ -1,5 +1,6 @@
 #include "common/metrics/rpc_metrics.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace granary::metrics {
