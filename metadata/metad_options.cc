@@ -17,17 +17,20 @@ namespace {
 
 constexpr int kBadConfig = 2;
 
-Status ParseListen(std::string_view text, MetadOptions* o) {
+// "host:port" with an IP address host; port 0 = any free port. `key` names
+// the setting in messages.
+Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text,
+                                                       std::string_view key) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument(fmt::format("listen = '{}' is not host:port", text));
+    return Status::InvalidArgument(fmt::format("{} = '{}' is not host:port", key, text));
   }
   std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
     return Status::InvalidArgument(
-        fmt::format("listen = '{}' has no valid port (0-65535, 0 = any free port)", text));
+        fmt::format("{} = '{}' has no valid port (0-65535, 0 = any free port)", key, text));
   }
   std::string_view host = text.substr(0, colon);
   // "[::1]:7000" -> "::1"
@@ -39,10 +42,15 @@ Status ParseListen(std::string_view text, MetadOptions* o) {
   asio::ip::make_address(std::string(host), ec_addr);
   if (ec_addr) {
     return Status::InvalidArgument(
-        fmt::format("listen = '{}': the host must be an IP address", text));
+        fmt::format("{} = '{}': the host must be an IP address", key, text));
   }
-  o->listen_host = std::string(host);
-  o->listen_port = static_cast<uint16_t>(port);
+  return std::make_pair(std::string(host), static_cast<uint16_t>(port));
+}
+
+Status ParseListen(std::string_view text, MetadOptions* o) {
+  ASSIGN_OR_RETURN(auto hp, ParseHostPort(text, "listen"));
+  o->listen_host = std::move(hp.first);
+  o->listen_port = hp.second;
   return Status::Ok();
 }
 
@@ -79,6 +87,7 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   text("log_level", &o->log_level);
   text("log_file", &o->log_file);
   text("port_file", &o->port_file);
+  text("metrics_address", &o->metrics_address);
   keys["listen"] = [o](const toml::node& n) {
     std::string s;
     RETURN_IF_ERROR(TomlString(n, "listen", &s));
@@ -141,10 +150,15 @@ Status LoadToml(const std::string& path, MetadOptions* o) {
 
 }  // namespace
 
+Result<std::pair<std::string, uint16_t>> ParseMetricsAddress(const MetadOptions& o) {
+  return ParseHostPort(o.metrics_address, "metrics_address");
+}
+
 Status ValidateMetadOptions(const MetadOptions& o) {
   if (o.data_dir.empty()) {
     return Status::InvalidArgument("data_dir (--data-dir) is required");
   }
+  if (!o.metrics_address.empty()) RETURN_IF_ERROR(ParseMetricsAddress(o).status());
   RETURN_IF_ERROR(ValidateReplicas(o.meta.default_replicas, "default_replicas"));
   RETURN_IF_ERROR(ValidateChunkSize(o.meta.default_chunk_size, "default_chunk_size"));
   auto positive = [](int64_t v, std::string_view key) {
@@ -191,7 +205,7 @@ Status ValidateMetadOptions(const MetadOptions& o) {
 
 MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   CLI::App app{"granary-metad: the Granary metadata server (namespace, layouts, chunk servers)"};
-  std::string config, listen, data_dir, log_level, log_file, port_file;
+  std::string config, listen, data_dir, log_level, log_file, port_file, metrics_address;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0, min_free_bytes = 0;
   int64_t node_timeout = 0, heartbeat = 0, lease = 0, wal_sync = 0, orphan_ttl = 0,
@@ -204,6 +218,8 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   auto* o_level = app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
   auto* o_logf = app.add_option("--log-file", log_file, "log file (default stderr)");
   auto* o_port = app.add_option("--port-file", port_file, "write host:port here once listening");
+  auto* o_metrics = app.add_option("--metrics-address", metrics_address,
+                                   "host:port serving Prometheus metrics at /metrics (default off)");
   auto* o_rep = app.add_option("--default-replicas", replicas, "root replication factor (3)");
   auto* o_cs = app.add_option("--default-chunk-size", chunk_size, "root chunk size, bytes (64 MiB)");
   auto* o_nt = app.add_option("--node-timeout-ms", node_timeout, "silence before a node is DOWN");
@@ -249,6 +265,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   if (*o_level) opts.log_level = log_level;
   if (*o_logf) opts.log_file = log_file;
   if (*o_port) opts.port_file = port_file;
+  if (*o_metrics) opts.metrics_address = metrics_address;
   if (*o_rep) opts.meta.default_replicas = replicas;
   if (*o_cs) opts.meta.default_chunk_size = chunk_size;
   if (*o_nt) opts.meta.nodes.node_timeout_ms = node_timeout;

@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/metrics/http_server.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/net/rpc_client.h"
 #include "common/net/rpc_server.h"
+#include "storage/chunkd_metrics.h"
 #include "storage/service/chunk_service.h"
 #include "storage/service/heartbeat.h"
 #include "storage/service/local_read_server.h"
@@ -98,7 +101,12 @@ int RunChunkd(const ChunkdOptions& o) {
   server_opts.name = "granary-chunkd";
   server_opts.host = listen->first;
   server_opts.port = listen->second;
+  // Declared before everything its callbacks read; the HTTP server that
+  // renders it is declared after them, so it stops first.
+  metrics::Registry registry;
+  server_opts.observer = std::make_shared<metrics::RpcMetrics>(registry);
   net::RpcServer server(io.get_executor(), server_opts);
+  metrics::AddConnectionGauge(registry, server);
   service::ChunkService svc(store, disk.get_executor(), peers);
   svc.Register(server);
   Status st = server.Start();
@@ -112,14 +120,6 @@ int RunChunkd(const ChunkdOptions& o) {
     LOG_WARN("listening on every interface without --advertise: peers will be told {}", bound);
   }
   LOG_INFO("listening on {}, advertised as {}", bound, advertise);
-  if (!o.port_file.empty()) {
-    // Atomic (temp + rename): a launcher polling the file never reads half of it.
-    st = store::WriteFileAtomic(o.port_file, advertise + "\n");
-    if (!st.ok()) {
-      LOG_ERROR("port file: {}", st.ToString());
-      return 1;
-    }
-  }
 
   service::LocalReadServer local_reads(io.get_executor(), disk.get_executor(), store, advertise);
   if (o.local_reads) {
@@ -145,6 +145,32 @@ int RunChunkd(const ChunkdOptions& o) {
   scrub_opts.initial_delay = net::Millis(int64_t{o.scrub_start_delay_s} * 1000);
   service::Scrubber scrubber(store, disk.get_executor(), scrub_opts);
   asio::co_spawn(asio::make_strand(io), scrubber.Run(), LogRootFailure("scrub"));
+
+  AddChunkdMetrics(registry, store, scrubber, svc, local_reads);
+  metrics::MetricsHttpServer metrics_http(registry);
+  std::string metrics_bound;
+  if (!o.metrics_address.empty()) {
+    auto m = ParseListenAddress(o.metrics_address);  // validated with the options
+    st = m.ok() ? metrics_http.Start(m->first, m->second) : m.status();
+    if (!st.ok()) {
+      LOG_ERROR("metrics: {}", st.ToString());
+      return 1;
+    }
+    metrics_bound = JoinHostPort(m->first, metrics_http.port());
+    LOG_INFO("metrics at http://{}/metrics", metrics_bound);
+  }
+  if (!o.port_file.empty()) {
+    // Atomic (temp + rename): a launcher polling the file never reads half
+    // of it. The metrics line comes second so readers of the first line
+    // alone are unaffected.
+    std::string text = advertise + "\n";
+    if (!metrics_bound.empty()) text += "metrics " + metrics_bound + "\n";
+    st = store::WriteFileAtomic(o.port_file, text);
+    if (!st.ok()) {
+      LOG_ERROR("port file: {}", st.ToString());
+      return 1;
+    }
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code& ec, int sig) {

@@ -71,7 +71,7 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       {"listen", &ChunkdOptions::listen},       {"advertise", &ChunkdOptions::advertise},
       {"meta", &ChunkdOptions::meta},           {"failure_domain", &ChunkdOptions::failure_domain},
       {"log_level", &ChunkdOptions::log_level}, {"log_file", &ChunkdOptions::log_file},
-      {"port_file", &ChunkdOptions::port_file},
+      {"port_file", &ChunkdOptions::port_file}, {"metrics_address", &ChunkdOptions::metrics_address},
   };
   static const std::pair<std::string_view, int ChunkdOptions::*> kInts[] = {
       {"io_threads", &ChunkdOptions::io_threads},
@@ -146,6 +146,10 @@ Status ValidateOptions(const ChunkdOptions& o) {
     if (!adv.ok()) return named("--advertise", adv.status());
     if (adv->second == 0) return Status::InvalidArgument("--advertise: port 0 cannot be dialled");
   }
+  if (!o.metrics_address.empty()) {
+    auto m = ParseListenAddress(o.metrics_address);
+    if (!m.ok()) return named("--metrics-address", m.status());
+  }
   auto meta = ParseListenAddress(o.meta);
   if (!meta.ok()) return named("--meta", meta.status());
   if (meta->second == 0) return Status::InvalidArgument("--meta: port 0 cannot be dialled");
@@ -188,6 +192,8 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   auto* log_file = app.add_option("--log-file", flags.log_file, "log here instead of stderr");
   auto* port_file =
       app.add_option("--port-file", flags.port_file, "write \"host:port\\n\" here once listening");
+  auto* metrics = app.add_option("--metrics-address", flags.metrics_address,
+                                 "host:port serving Prometheus metrics at /metrics (default off)");
   auto* io = app.add_option("--io-threads", flags.io_threads, "network threads (default 2)");
   auto* disk = app.add_option("--disk-threads", flags.disk_threads, "file I/O threads (default 8)");
   bool no_local_reads = false;
@@ -229,6 +235,7 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   if (level->count()) opts.log_level = flags.log_level;
   if (log_file->count()) opts.log_file = flags.log_file;
   if (port_file->count()) opts.port_file = flags.port_file;
+  if (metrics->count()) opts.metrics_address = flags.metrics_address;
   if (io->count()) opts.io_threads = flags.io_threads;
   if (disk->count()) opts.disk_threads = flags.disk_threads;
   if (no_local_reads) opts.local_reads = false;

@@ -22,6 +22,10 @@
 //                                  # files directly (common/net/local_read.h)
 //   min_free_bytes = 67108864      # a data folder with less free takes no new
 //                                  # chunks; with none left, writes get NO_SPACE
+//   metrics_address = ""           # host:port serving Prometheus metrics at
+//                                  # GET /metrics (docs/metrics.md); empty =
+//                                  # off; port 0 = any free port, written to
+//                                  # the port file as "metrics host:port"
 
 #include <optional>
 #include <string>
@@ -41,6 +45,7 @@ struct ChunkdOptions {
   std::string log_level = "info";
   std::string log_file;
   std::string port_file;
+  std::string metrics_address;
   int io_threads = 2;
   int disk_threads = 8;
   bool local_reads = true;

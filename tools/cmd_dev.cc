@@ -1,7 +1,9 @@
 // granary dev up|down|status: a local cluster for development and demos.
 #include <cstdio>
 #include <iostream>
+#include <map>
 
+#include "tools/cli_util.h"
 #include "tools/command.h"
 #include "tools/dev/dev_cluster.h"
 #include "tools/table.h"
@@ -37,6 +39,46 @@ Status RunUp(DevFlags& f) {
   return Status::Ok();
 }
 
+// What a daemon's metrics say at a glance: its RPC traffic, then its state
+// (metad: namespace, nodes and repairs; chunkd: chunks, space and scrub).
+std::vector<std::string> MetricsRow(const dev::DaemonStatus& d) {
+  using metrics::FindSample;
+  using metrics::SumSamples;
+  const auto& m = d.metrics;
+  auto n = [&](std::string_view name, std::map<std::string, std::string> labels = {}) {
+    return static_cast<uint64_t>(SumSamples(m, name, labels));
+  };
+  auto num = [&](std::string_view name, std::map<std::string, std::string> labels = {}) {
+    return std::to_string(n(name, std::move(labels)));
+  };
+  std::string state;
+  if (FindSample(m, "granary_metad_inodes")) {
+    state = "inodes " + num("granary_metad_inodes") + ", chunks " + num("granary_metad_chunks") +
+            ", nodes up/down/draining " + num("granary_metad_nodes", {{"state", "up"}}) + "/" +
+            num("granary_metad_nodes", {{"state", "down"}}) + "/" +
+            num("granary_metad_nodes", {{"state", "draining"}}) + ", under-replicated " +
+            num("granary_metad_under_replicated_chunks") + ", repairs done/failed " +
+            num("granary_metad_repair_copies_total", {{"result", "done"}}) + "/" +
+            num("granary_metad_repair_copies_total", {{"result", "failed"}});
+  } else if (FindSample(m, "granary_chunkd_chunks")) {
+    state = "chunks " + num("granary_chunkd_chunks") + ", stored " +
+            FormatBytes(n("granary_chunkd_chunk_bytes")) + ", free " +
+            FormatBytes(n("granary_chunkd_folder_free_bytes")) + ", pending writes " +
+            num("granary_chunkd_pending_writes") + ", scrubbed " +
+            FormatBytes(n("granary_chunkd_scrub_bytes_verified_total")) + " (" +
+            num("granary_chunkd_scrub_corrupt_total") + " corrupt), local-read fds " +
+            num("granary_chunkd_local_read_descriptors_total");
+  }
+  return {d.record.name,
+          d.record.metrics_address,
+          num("granary_rpc_requests_total"),
+          num("granary_rpc_errors_total"),
+          FormatBytes(n("granary_rpc_request_bytes_total")),
+          FormatBytes(n("granary_rpc_response_bytes_total")),
+          num("granary_rpc_connections"),
+          state};
+}
+
 Status RunStatus(const DevFlags& f) {
   ASSIGN_OR_RETURN(dev::DevStatusResult r, dev::DevStatus(f.dir));
   Table procs({"PROCESS", "PID", "ALIVE", "ADDRESS", "DIR"}, {false, true, false, false, false});
@@ -50,6 +92,18 @@ Status RunStatus(const DevFlags& f) {
   } else {
     std::fputs(RenderNodeTable(r.nodes).c_str(), stdout);
   }
+  Table metrics({"PROCESS", "METRICS", "RPCS", "ERRORS", "RPC IN", "RPC OUT", "CONNS", "STATE"},
+                {false, false, true, true, true, true, true, false});
+  std::string unavailable;
+  for (const dev::DaemonStatus& d : r.daemons) {
+    if (d.metrics_error.ok()) {
+      metrics.AddRow(MetricsRow(d));
+    } else if (d.metrics_error.code() != proto::NOT_FOUND || !d.record.metrics_address.empty()) {
+      unavailable += "  " + d.record.name + ": " + d.metrics_error.ToString() + "\n";
+    }
+  }
+  std::printf("\nmetrics (GET http://ADDRESS/metrics):\n%s%s", metrics.Render().c_str(),
+              unavailable.c_str());
   return Status::Ok();
 }
 
@@ -71,6 +125,8 @@ void RegisterDev(CLI::App& app, CommandContext& ctx) {
   up->add_option("--daemon-log-level", f->up.log_level, "daemons' log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  up->add_flag_function("--no-metrics", [f](int64_t) { f->up.metrics = false; },
+               "start the daemons without a metrics endpoint");
   up->add_option("--metad-config", f->up.metad_config, "TOML config file for granary-metad");
   up->add_option("--chunkd-config", f->up.chunkd_config, "TOML config file for granary-chunkd");
   up->add_option("--timeout", f->timeout_s, "seconds to wait for the cluster to be ready")

@@ -83,6 +83,7 @@ Awaitable<void> ServerConnection::ReadLoop() {
       if (frame.status().code() == proto::PROTOCOL_ERROR) {
         // Tell the peer why before hanging up; only this connection closes.
         LOG_WARN("closing connection from {}: {}", conn_->peer(), frame.status().ToString());
+        if (opts.observer) opts.observer->OnProtocolError();
         SendError(0, 0, frame.status());
         conn_->CloseAfterFlush();
       } else {
@@ -112,6 +113,9 @@ Awaitable<void> ServerConnection::ReadLoop() {
 Awaitable<void> ServerConnection::Serve(InFrame frame) {
   auto self = shared_from_this();
   const uint16_t method = frame.header.method;
+  const auto start = Clock::now();
+  const uint64_t request_bytes = frame.message.size() + frame.payload.size();
+  uint64_t response_bytes = 0;
   Status st;
   std::string reply;
   CallContext ctx;
@@ -131,8 +135,11 @@ Awaitable<void> ServerConnection::Serve(InFrame frame) {
     }
   }
   if (!st.ok()) {
+    response_bytes = st.message().size();
     SendError(method, frame.header.request_id, st);
   } else {
+    response_bytes = reply.size() + (ctx.reply_payload ? ctx.reply_payload->size() : 0) +
+                     (ctx.reply_file ? ctx.reply_file->length : 0);
     OutFrame out;
     out.header.kind = FrameKind::kResponse;
     out.header.method = method;
@@ -141,6 +148,9 @@ Awaitable<void> ServerConnection::Serve(InFrame frame) {
     out.payload = std::move(ctx.reply_payload);
     out.file = std::move(ctx.reply_file);
     conn_->Send(std::move(out));
+  }
+  if (const auto& observer = server_->options.observer) {
+    observer->OnCall({method, st.code(), request_bytes, response_bytes, Clock::now() - start});
   }
   asio::post(conn_->strand(), [self] {
     --self->inflight_;
@@ -251,5 +261,9 @@ void RpcServer::Stop() {
 
 uint16_t RpcServer::port() const { return impl_->port; }
 const ServerOptions& RpcServer::options() const { return impl_->options; }
+size_t RpcServer::connection_count() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections.size();
+}
 
 }  // namespace granary::net

@@ -21,6 +21,7 @@
 #include "common/net/asio_types.h"
 #include "common/net/file_payload.h"
 #include "common/net/frame.h"
+#include "common/net/rpc_observer.h"
 #include "common/status.h"
 
 namespace granary::net {
@@ -34,6 +35,8 @@ struct ServerOptions {
   uint32_t max_connections = 4096;
   // A connection that sends nothing for this long is closed.
   Millis idle_timeout{10 * 60 * 1000};
+  // Told about every call served (metrics); null = nobody is told.
+  std::shared_ptr<RpcObserver> observer;
 };
 
 // What a handler sees of one call besides its message.
@@ -84,6 +87,8 @@ class RpcServer {
 
   uint16_t port() const;
   const ServerOptions& options() const;
+  // Connections open right now (takes the connection table's lock).
+  size_t connection_count() const;
 
   struct Impl;
 

@@ -303,6 +303,7 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
   }
   s_.repair_stats().bytes += r->bytes();
   ++s_.repair_stats().done;
+  if (!task.move_from.empty()) rebalance_moves_.fetch_add(1, std::memory_order_relaxed);
   if (task.move_from.empty()) {
     LOG_INFO("repaired {} of inode {}: new replica on {} ({} of {} good before)", ChunkName(c),
              task.inode, target.address(), task.good, task.goal);

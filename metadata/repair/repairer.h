@@ -39,6 +39,8 @@ class Repairer {
   net::Awaitable<void> Run();
   void Stop();
   const net::Executor& strand() const { return strand_; }
+  // Rebalance moves done since start (also counted in RepairStats::done).
+  uint64_t rebalance_moves() const { return rebalance_moves_.load(std::memory_order_relaxed); }
 
  private:
   bool ShouldScan();
@@ -64,6 +66,7 @@ class Repairer {
   net::ConnectionPool peers_;
   asio::steady_timer timer_;
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> rebalance_moves_{0};
   // Only touched on the strand.
   int64_t last_full_scan_ms_ = INT64_MIN / 2;
   uint64_t last_bad_generation_ = 0;

@@ -55,6 +55,10 @@ class MetaService {
   // upkeep keeps in memory (MetaState::Maintain(final)). Idempotent.
   Status Stop();
 
+  // Rebalance moves the repair loop has done; 0 before Start(). Call after
+  // Start() returned (metrics read it from another thread).
+  uint64_t rebalance_moves() const { return repairer_ ? repairer_->rebalance_moves() : 0; }
+
  private:
   template <class Req, class Resp>
   void Add(net::RpcServer& server, proto::Method method,

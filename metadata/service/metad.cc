@@ -9,17 +9,22 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/metrics/http_server.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/net/rpc_server.h"
 #include "metadata/kv/rocksdb_kv.h"
 #include "metadata/service/meta_service.h"
+#include "metadata/service/metad_metrics.h"
 
 namespace granary::metadata {
 
-Status WritePortFile(const std::string& path, const std::string& host, uint16_t port) {
+Status WritePortFile(const std::string& path, const std::string& host, uint16_t port,
+                     const std::string& metrics) {
   std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
   std::string line = host + ":" + std::to_string(port) + "\n";
+  if (!metrics.empty()) line += "metrics " + metrics + "\n";
   bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
   ok = (std::fclose(f) == 0) && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -54,8 +59,15 @@ int RunMetad(const MetadOptions& options) {
     server_options.name = "granary-metad";
     server_options.host = options.listen_host;
     server_options.port = options.listen_port;
+    // The registry outlives the server it observes; the HTTP server that
+    // renders it is declared last, so it stops first.
+    metrics::Registry registry;
+    server_options.observer = std::make_shared<metrics::RpcMetrics>(registry);
     net::RpcServer server(io.get_executor(), server_options);
     service.RegisterHandlers(server);
+    metrics::AddConnectionGauge(registry, server);
+    AddMetadMetrics(registry, **state, service);
+    metrics::MetricsHttpServer metrics_http(registry);
     // Signals are caught from before the port opens: a launcher's early
     // SIGTERM must still close RocksDB cleanly.
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -71,15 +83,30 @@ int RunMetad(const MetadOptions& options) {
       return 1;  // the service's destructor writes back and the KV closes
     }
     LOG_INFO("granary-metad listening on {}:{}", options.listen_host, server.port());
+    // Before the metrics endpoint opens: its callbacks read the repair loop
+    // that Start creates.
+    service.Start();
+    std::string metrics_bound;
+    if (!options.metrics_address.empty()) {
+      auto m = ParseMetricsAddress(options);  // validated with the options
+      st = m.ok() ? metrics_http.Start(m->first, m->second) : m.status();
+      if (!st.ok()) {
+        LOG_ERROR("metrics: {}", st.ToString());
+        server.Stop();
+        return 1;
+      }
+      const bool v6 = m->first.find(':') != std::string::npos;
+      metrics_bound = (v6 ? "[" + m->first + "]" : m->first) + ":" + std::to_string(metrics_http.port());
+      LOG_INFO("metrics at http://{}/metrics", metrics_bound);
+    }
     if (!options.port_file.empty()) {
-      st = WritePortFile(options.port_file, options.listen_host, server.port());
+      st = WritePortFile(options.port_file, options.listen_host, server.port(), metrics_bound);
       if (!st.ok()) {
         LOG_ERROR("{}", st.ToString());
         server.Stop();
         return 1;
       }
     }
-    service.Start();
 
     std::vector<std::thread> threads;
     for (int i = 1; i < options.io_threads; ++i) threads.emplace_back([&io] { io.run(); });

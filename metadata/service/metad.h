@@ -14,7 +14,9 @@ namespace granary::metadata {
 int RunMetad(const MetadOptions& options);
 
 // Writes "host:port\n" to `path` through a temporary file and a rename, so a
-// reader never sees a partial line.
-Status WritePortFile(const std::string& path, const std::string& host, uint16_t port);
+// reader never sees a partial line. A non-empty `metrics` ("host:port" of
+// the metrics endpoint) adds a second line "metrics host:port".
+Status WritePortFile(const std::string& path, const std::string& host, uint16_t port,
+                     const std::string& metrics = "");
 
 }  // namespace granary::metadata

@@ -50,6 +50,13 @@ struct ServiceOptions {
   net::Millis janitor_interval{30'000};
 };
 
+// Copies this server made for metad (CHUNK_REPLICATE); relaxed counters.
+struct ReplicateStats {
+  std::atomic<uint64_t> done{0};     // copied, or already here and verified
+  std::atomic<uint64_t> failed{0};   // no source could supply the chunk
+  std::atomic<uint64_t> bytes{0};    // stored bytes copied
+};
+
 class ChunkService {
  public:
   ChunkService(store::ChunkStore& store, net::Executor disk, net::ConnectionPool& peers,
@@ -66,6 +73,7 @@ class ChunkService {
 
   // Requests being served right now (for a graceful shutdown).
   int inflight() const { return *inflight_; }
+  const ReplicateStats& replicate_stats() const { return replicate_stats_; }
 
   net::Awaitable<Status> Write(net::CallContext& ctx, const proto::ChunkWriteRequest& req,
                                proto::ChunkWriteResponse* resp);
@@ -99,6 +107,7 @@ class ChunkService {
   const ServiceOptions options_;
   StopSignal stop_;
   std::shared_ptr<std::atomic<int>> inflight_;
+  ReplicateStats replicate_stats_;
 };
 
 }  // namespace granary::storage::service

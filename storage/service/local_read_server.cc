@@ -111,6 +111,7 @@ net::Awaitable<void> LocalReadServer::Serve(Local::socket sock) {
   uint32_t uid = 0;
   if (!PeerAllowed(sock.native_handle(), &uid)) {
     LOG_WARN("local reads: refused a client running as uid {}", uid);
+    failed_.fetch_add(1, std::memory_order_relaxed);
     SendReply(sock.native_handle(), proto::PERMISSION_DENIED, 0, -1);
     co_return;
   }
@@ -119,6 +120,7 @@ net::Awaitable<void> LocalReadServer::Serve(Local::socket sock) {
     auto [ec, n] = co_await asio::async_read(sock, asio::buffer(req), net::kUseTuple);
     if (ec) co_return;  // the client closed its end
     if (GetU32(req) != net::kLocalReadRequestMagic || GetU32(req + 4) != net::kLocalReadFormat) {
+      failed_.fetch_add(1, std::memory_order_relaxed);
       SendReply(sock.native_handle(), proto::PROTOCOL_ERROR, 0, -1);
       co_return;
     }
@@ -136,6 +138,7 @@ net::Awaitable<void> LocalReadServer::Serve(Local::socket sock) {
                           ? SendReply(sock.native_handle(), proto::OK, opened->size,
                                       opened->fd.get())
                           : SendReply(sock.native_handle(), opened.status().code(), 0, -1);
+    (opened.ok() && sent ? sent_ : failed_).fetch_add(1, std::memory_order_relaxed);
     if (!sent) co_return;
   }
 }

@@ -27,6 +27,11 @@ class LocalReadServer {
   // Thread-safe: stops accepting; open connections end at their next request.
   void Stop();
 
+  // Descriptors handed to clients, and requests answered with an error
+  // (unknown replica, refused peer, bad request). Relaxed counters.
+  uint64_t descriptors_sent() const { return sent_.load(std::memory_order_relaxed); }
+  uint64_t requests_failed() const { return failed_.load(std::memory_order_relaxed); }
+
  private:
   net::Awaitable<void> Accept();
   net::Awaitable<void> Serve(asio::local::stream_protocol::socket sock);
@@ -37,6 +42,8 @@ class LocalReadServer {
   const std::string advertise_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
   std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> failed_{0};
 };
 
 }  // namespace granary::storage::service

@@ -61,6 +61,7 @@ net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
     // reported bad. Verify it; a corrupt one is quarantined and copied anew.
     Result<uint64_t> verified = co_await net::RunBlocking(disk_, [&] { return store_.Verify(key); });
     if (verified.ok()) {
+      replicate_stats_.done.fetch_add(1, std::memory_order_relaxed);
       resp->set_bytes(0);
       co_return Status::Ok();
     }
@@ -72,6 +73,8 @@ net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
     Result<uint64_t> copied = co_await CopyFrom(req, src.address());
     if (copied.ok()) {
       store_.ForgetLost(key);
+      replicate_stats_.done.fetch_add(1, std::memory_order_relaxed);
+      replicate_stats_.bytes.fetch_add(*copied, std::memory_order_relaxed);
       resp->set_bytes(*copied);
       LOG_INFO("replicated {} from {} ({} bytes)", key.ToString(), src.address(), *copied);
       co_return Status::Ok();
@@ -80,6 +83,7 @@ net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
     if (!errors.empty()) errors += "; ";
     errors += src.address() + ": " + copied.status().ToString();
   }
+  replicate_stats_.failed.fetch_add(1, std::memory_order_relaxed);
   LOG_WARN("cannot replicate {}: {}", key.ToString(), errors);
   co_return Status::Unavailable("no source could supply " + key.ToString() + " (" + errors + ")");
 }

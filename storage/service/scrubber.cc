@@ -20,6 +20,7 @@ net::Awaitable<void> Scrubber::Run() {
     for (const store::ChunkKey& key : store_.List()) {
       const auto t0 = net::Clock::now();
       Result<uint64_t> r = co_await net::RunBlocking(disk_, [&] { return store_.Verify(key); });
+      if (r.ok() || r.status().code() == proto::CORRUPTION) ++checked_;
       if (r.ok()) {
         pass_bytes += *r;
         bytes_ += *r;

@@ -37,6 +37,8 @@ class Scrubber {
   uint64_t passes() const { return passes_; }
   uint64_t bytes_verified() const { return bytes_; }
   uint64_t corrupt_found() const { return corrupt_; }
+  // Replicas verified or found corrupt (not those deleted meanwhile).
+  uint64_t replicas_checked() const { return checked_; }
 
  private:
   store::ChunkStore& store_;
@@ -46,6 +48,7 @@ class Scrubber {
   std::atomic<uint64_t> passes_{0};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<uint64_t> corrupt_{0};
+  std::atomic<uint64_t> checked_{0};
 };
 
 }  // namespace granary::storage::service

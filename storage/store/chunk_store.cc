@@ -67,6 +67,18 @@ std::vector<std::string> ChunkStore::CheckFolders() {
   return failed;
 }
 
+std::vector<FolderStatus> ChunkStore::FolderStatuses() const {
+  std::vector<FolderStatus> out(folders_.size());
+  for (size_t i = 0; i < folders_.size(); ++i) {
+    out[i].path = folders_[i]->path();
+    out[i].in_service = !failed_[i].load();
+    Result<FolderUsage> u = folders_[i]->Usage();
+    out[i].usage_ok = u.ok();
+    if (u.ok()) out[i].usage = *u;
+  }
+  return out;
+}
+
 size_t ChunkStore::failed_folders() const {
   size_t n = 0;
   for (const auto& f : failed_) n += f.load() ? 1 : 0;

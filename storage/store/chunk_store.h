@@ -78,6 +78,14 @@ struct BlockRange {
   uint32_t total_blocks = 0;
 };
 
+// One data folder as metrics show it.
+struct FolderStatus {
+  std::string path;
+  bool in_service = true;  // false once CheckFolders took it out
+  bool usage_ok = false;   // statvfs answered; `usage` is meaningful
+  FolderUsage usage;
+};
+
 struct StoreUsage {
   uint64_t capacity_bytes = 0;  // summed over distinct file systems
   uint64_t used_bytes = 0;
@@ -158,6 +166,8 @@ class ChunkStore {
   // Returns the folders taken out by this call.
   std::vector<std::string> CheckFolders();
   size_t failed_folders() const;
+  // Every data folder with its space (a statvfs each), in the order given.
+  std::vector<FolderStatus> FolderStatuses() const;
 
   // Versions quarantined since the last call, for metad (heartbeat).
   std::vector<ChunkKey> TakeLost();

@@ -16,6 +16,7 @@ toml::table ToToml(const DaemonRecord& d) {
                 {"address", d.address},
                 {"dir", d.dir}};
   if (!d.failure_domain.empty()) t.insert("failure_domain", d.failure_domain);
+  if (!d.metrics_address.empty()) t.insert("metrics_address", d.metrics_address);
   return t;
 }
 
@@ -27,6 +28,7 @@ DaemonRecord FromToml(const toml::table& t) {
   d.address = t["address"].value_or(std::string());
   d.dir = t["dir"].value_or(std::string());
   d.failure_domain = t["failure_domain"].value_or(std::string());
+  d.metrics_address = t["metrics_address"].value_or(std::string());
   return d;
 }
 

@@ -26,6 +26,7 @@ struct DaemonRecord {
   std::string binary;  // absolute path; argv[0] of the process
   pid_t pid = 0;
   std::string address;         // "host:port" it listens on; empty until known
+  std::string metrics_address;  // "host:port" of GET /metrics; empty = off or unknown
   std::string dir;             // DIR/metad or DIR/chunkd-K
   std::string failure_domain;  // chunk servers only
 

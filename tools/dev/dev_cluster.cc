@@ -36,6 +36,7 @@ Status StartDaemon(DaemonRecord& d, std::vector<std::string> args) {
   ASSIGN_OR_RETURN(
       d.pid, SpawnProcess({.argv = argv, .output_file = d.stdio_file(), .new_session = true}));
   d.address.clear();
+  d.metrics_address.clear();
   return Status::Ok();
 }
 
@@ -44,6 +45,9 @@ Status WaitForPort(DaemonRecord& d, Clock::time_point deadline) {
     auto addr = ReadPortFile(d.port_file());
     if (addr.ok()) {
       d.address = *addr;
+      // Written in the same rename as the address: present now or never.
+      auto metrics = ReadMetricsAddress(d.port_file());
+      d.metrics_address = metrics.ok() ? *metrics : "";
       return Status::Ok();
     }
     if (!ProcessAlive(d.pid)) return DiedError(d);
@@ -61,6 +65,8 @@ std::vector<std::string> CommonArgs(const DaemonRecord& d, const DevUpOptions& o
                                 "--port-file", d.port_file(), "--log-file", d.log_file(),
                                 "--log-level", o.log_level};
   if (!config.empty()) a.insert(a.end(), {"--config", config});
+  // Port 0: the daemon binds a free port and reports it in its port file.
+  if (o.metrics) a.insert(a.end(), {"--metrics-address", "127.0.0.1:0"});
   return a;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/text_format.h"
 #include "common/status.h"
 #include "granary/client.h"
 #include "tools/dev/cluster_state.h"
@@ -29,6 +30,9 @@ struct DevUpOptions {
   // one shared "local" domain.
   bool failure_domains = false;
   std::string log_level = "info";
+  // Serve Prometheus metrics from every daemon on a free 127.0.0.1 port
+  // (recorded in the state file as metrics_address).
+  bool metrics = true;
   std::string metad_config{};   // passed as --config when not empty
   std::string chunkd_config{};  // passed as --config when not empty
   // Bound on waiting for the daemons to listen and the nodes to be up.
@@ -55,6 +59,10 @@ Status DevDown(const std::string& dir, bool wipe, std::ostream& out);
 struct DaemonStatus {
   DaemonRecord record;
   bool alive = false;
+  // Scraped from record.metrics_address when the daemon is alive and has
+  // one; `metrics_error` says why not otherwise (NOT_FOUND: metrics off).
+  std::vector<metrics::Sample> metrics;
+  Status metrics_error;
 };
 
 struct DevStatusResult {

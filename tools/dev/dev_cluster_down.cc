@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "tools/dev/dev_cluster.h"
+#include "common/metrics/http_server.h"
 #include "tools/dev/process.h"
 
 namespace granary::dev {
@@ -86,6 +87,22 @@ Result<DevStatusResult> DevStatus(const std::string& dir_arg) {
   r.daemons.push_back({st->metad, ProcessMatches(st->metad.pid, st->metad.binary)});
   for (const DaemonRecord& c : st->chunkds) {
     r.daemons.push_back({c, c.pid > 0 && ProcessMatches(c.pid, c.binary)});
+  }
+  for (DaemonStatus& d : r.daemons) {
+    if (!d.alive) {
+      d.metrics_error = Status::Unavailable("not running");
+    } else if (d.record.metrics_address.empty()) {
+      d.metrics_error = Status::NotFound("metrics off");
+    } else {
+      Result<std::string> text = metrics::Scrape(d.record.metrics_address, std::chrono::seconds(2));
+      Result<std::vector<metrics::Sample>> samples =
+          text.ok() ? metrics::ParseText(*text) : Result<std::vector<metrics::Sample>>(text.status());
+      if (samples.ok()) {
+        d.metrics = std::move(*samples);
+      } else {
+        d.metrics_error = samples.status();
+      }
+    }
   }
   if (!r.daemons[0].alive) {
     r.nodes_error = Status::Unavailable("metad is not running");

@@ -170,6 +170,18 @@ Result<std::string> ReadPortFile(const std::string& path) {
   return line;
 }
 
+Result<std::string> ReadMetricsAddress(const std::string& port_file) {
+  std::string text;
+  if (!ReadSmallFile(port_file, &text)) return Status::Unavailable(port_file + " does not exist yet");
+  constexpr std::string_view kPrefix = "\nmetrics ";
+  const size_t at = text.find(kPrefix);
+  if (at == std::string::npos) return Status::NotFound(port_file + " names no metrics address");
+  const size_t start = at + kPrefix.size();
+  const size_t nl = text.find('\n', start);
+  if (nl == std::string::npos) return Status::Unavailable(port_file + " is not complete yet");
+  return text.substr(start, nl - start);
+}
+
 std::string TailFile(const std::string& path, size_t lines) {
   std::string text;
   if (!ReadSmallFile(path, &text)) return "";

@@ -61,6 +61,11 @@ Status StopProcess(pid_t pid, std::string_view binary, std::chrono::milliseconds
 // "host:port\n" line; returns "host:port".
 Result<std::string> ReadPortFile(const std::string& path);
 
+// The metrics address a daemon started with --metrics-address added to its
+// port file as the line "metrics host:port". NOT_FOUND when the file has no
+// such line (metrics off), UNAVAILABLE while the file is missing.
+Result<std::string> ReadMetricsAddress(const std::string& port_file);
+
 // The last `lines` lines of a text file ("" when it cannot be read).
 std::string TailFile(const std::string& path, size_t lines);
 
