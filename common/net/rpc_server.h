@@ -19,6 +19,7 @@
 
 #include "common/buffer.h"
 #include "common/net/asio_types.h"
+#include "common/net/cluster_key.h"
 #include "common/net/file_payload.h"
 #include "common/net/frame.h"
 #include "common/status.h"
@@ -34,6 +35,13 @@ struct ServerOptions {
   uint32_t max_connections = 4096;
   // A connection that sends nothing for this long is closed.
   Millis idle_timeout{10 * 60 * 1000};
+  // Cluster keys (docs/security.md). When set, every connection must pass
+  // the key handshake within handshake_timeout before its first request, and
+  // each request is checked against its key's role (method_access.h); peers
+  // without a key or with a wrong one are refused and logged. Null (the
+  // default): no handshake, and the frames carry no MAC.
+  std::shared_ptr<const KeyRing> keys;
+  Millis handshake_timeout{10 * 1000};
 };
 
 // What a handler sees of one call besides its message.
