@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/net/hmac.h"
+#include "common/proto/auth.pb.h"
 #include "common/proto/granary.pb.h"
 
 namespace granary::net {
@@ -17,7 +18,12 @@ constexpr std::string_view kServerProof = "granary-auth-v1 server proof";
 constexpr std::string_view kClientToServer = "granary-auth-v1 client to server";
 constexpr std::string_view kServerToClient = "granary-auth-v1 server to client";
 
-Status Unauthenticated(std::string msg) { return Status(proto::UNAUTHENTICATED, std::move(msg)); }
+// Every refusal of a key is PERMISSION_DENIED: not retryable, the same key
+// gets the same answer.
+Status Refused(std::string msg) { return Status::PermissionDenied(std::move(msg)); }
+
+constexpr uint16_t kHello = proto::AUTH_HELLO;
+constexpr uint16_t kProve = proto::AUTH_PROVE;
 
 // HMAC(K, label || 0 || u8 len(id) || id || client nonce || server nonce).
 std::string Derive(const std::string& secret, std::string_view label, const std::string& id,
@@ -102,21 +108,24 @@ Awaitable<Status> Reply(FrameConnection& conn, const FrameHeader& req, const Sta
 Awaitable<Result<AuthSession>> ServerSteps(FrameConnection& conn, const KeyRing& keys) {
   // 1. AUTH_HELLO, or a peer without a key.
   bool other = false;
-  auto hello = co_await ReadAuthFrame(conn, FrameKind::kRequest, &other, proto::AUTH_HELLO);
+  auto hello = co_await ReadAuthFrame(conn, FrameKind::kRequest, &other, kHello);
   if (!hello.ok()) co_return hello.status();
   if (other) {
-    Status refuse = Unauthenticated(
+    Status refuse = Refused(
         "cluster requires a key: this server refuses connections without one "
         "(give the client --key-file or GRANARY_KEY_FILE)");
-    (void)co_await Reply(conn, hello->header, refuse, nullptr);
-    co_return Unauthenticated("peer sent a request without a cluster key");
+    // Request id 0: a refusal of the connection, which the client gives to
+    // every call waiting on it (rpc_client.cc), not only to this one.
+    FrameHeader whole;
+    (void)co_await Reply(conn, whole, refuse, nullptr);
+    co_return Refused("peer sent a request without a cluster key");
   }
   proto::AuthHelloRequest req;
   if (!req.ParseFromString(hello->message) || req.client_nonce().size() != kNonceBytes) {
     co_return Status::Protocol("malformed AUTH_HELLO");
   }
   if (req.version() != kAuthVersion) {
-    Status refuse = Unauthenticated(
+    Status refuse = Refused(
         fmt::format("handshake version {} is not supported (this server speaks {})",
                     req.version(), kAuthVersion));
     (void)co_await Reply(conn, hello->header, refuse, nullptr);
@@ -126,7 +135,7 @@ Awaitable<Result<AuthSession>> ServerSteps(FrameConnection& conn, const KeyRing&
   if (key == nullptr) {
     // The id is bounded by the message limit; cut to the longest valid id for the log.
     Status refuse =
-        Unauthenticated(fmt::format("wrong cluster key: key id '{}' is unknown to this server",
+        Refused(fmt::format("wrong cluster key: key id '{}' is unknown to this server",
                                     req.key_id().substr(0, kMaxKeyIdBytes)));
     (void)co_await Reply(conn, hello->header, refuse, nullptr);
     co_return refuse;
@@ -138,14 +147,14 @@ Awaitable<Result<AuthSession>> ServerSteps(FrameConnection& conn, const KeyRing&
 
   // 2. AUTH_PROVE: the client proves it holds the key first, so that a
   // client with a wrong secret is named in this server's log.
-  auto prove = co_await ReadAuthFrame(conn, FrameKind::kRequest, &other, proto::AUTH_PROVE);
+  auto prove = co_await ReadAuthFrame(conn, FrameKind::kRequest, &other, kProve);
   if (!prove.ok()) co_return prove.status();
   if (other) co_return Status::Protocol("expected AUTH_PROVE");
   proto::AuthProveRequest proof;
   if (!proof.ParseFromString(prove->message)) co_return Status::Protocol("malformed AUTH_PROVE");
   const std::string& nc = req.client_nonce();
   if (!SameBytes(proof.client_proof(), Derive(key->secret, kClientProof, key->id, nc, ns))) {
-    Status refuse = Unauthenticated(fmt::format(
+    Status refuse = Refused(fmt::format(
         "wrong cluster key: the secret of key '{}' differs from this server's", key->id));
     (void)co_await Reply(conn, prove->header, refuse, nullptr);
     co_return refuse;
@@ -175,7 +184,7 @@ Awaitable<Result<InFrame>> ReadAnswer(FrameConnection& conn, const std::string& 
   auto f = co_await conn.ReadBody(*h);
   if (!f.ok()) co_return f.status();
   if (f->header.status == proto::UNKNOWN_METHOD) {
-    co_return Unauthenticated("server " + address + " does not support cluster keys");
+    co_return Refused("server " + address + " does not support cluster keys");
   }
   if (f->header.status != 0) {
     // Never retryable: the same key gets the same answer.
@@ -194,11 +203,11 @@ Awaitable<Result<AuthSession>> ClientSteps(FrameConnection& conn, const ClusterK
   hello.set_key_id(key.id);
   hello.set_client_nonce(nc);
   OutFrame out;
-  out.header.method = proto::AUTH_HELLO;
+  out.header.method = kHello;
   out.header.request_id = 1;
   hello.SerializeToString(&out.message);
   CO_RETURN_IF_ERROR(co_await conn.WriteFrameNow(std::move(out)));
-  auto a1 = co_await ReadAnswer(conn, address, proto::AUTH_HELLO);
+  auto a1 = co_await ReadAnswer(conn, address, kHello);
   if (!a1.ok()) co_return a1.status();
   proto::AuthHelloResponse hr;
   if (!hr.ParseFromString(a1->message) || hr.server_nonce().size() != kNonceBytes) {
@@ -209,11 +218,11 @@ Awaitable<Result<AuthSession>> ClientSteps(FrameConnection& conn, const ClusterK
   proto::AuthProveRequest prove;
   prove.set_client_proof(Derive(key.secret, kClientProof, key.id, nc, ns));
   OutFrame out2;
-  out2.header.method = proto::AUTH_PROVE;
+  out2.header.method = kProve;
   out2.header.request_id = 2;
   prove.SerializeToString(&out2.message);
   CO_RETURN_IF_ERROR(co_await conn.WriteFrameNow(std::move(out2)));
-  auto a2 = co_await ReadAnswer(conn, address, proto::AUTH_PROVE);
+  auto a2 = co_await ReadAnswer(conn, address, kProve);
   if (!a2.ok()) co_return a2.status();
   proto::AuthProveResponse pr;
   if (!pr.ParseFromString(a2->message)) {
@@ -221,7 +230,7 @@ Awaitable<Result<AuthSession>> ClientSteps(FrameConnection& conn, const ClusterK
   }
   // Mutual: a server that does not hold the key cannot make this proof.
   if (!SameBytes(pr.server_proof(), Derive(key.secret, kServerProof, key.id, nc, ns))) {
-    co_return Unauthenticated(fmt::format(
+    co_return Refused(fmt::format(
         "wrong cluster key: server {} could not prove it holds key '{}'", address, key.id));
   }
   auto role = ParseKeyRole(pr.role());
@@ -262,7 +271,7 @@ Awaitable<Result<AuthSession>> ClientHandshake(FrameConnection& conn, const Clus
 }
 
 Status NoClusterKeyStatus() {
-  return Unauthenticated(
+  return Refused(
       "this server has no cluster key configured: connect without a key file "
       "(or configure cluster_key_file on the server)");
 }

@@ -33,15 +33,15 @@ struct AuthSession {
   SessionKeys keys;  // send/recv from this side's point of view
 };
 
-// Server side. Refusals are answered on the wire with UNAUTHENTICATED and a
+// Server side. Refusals are answered on the wire with PERMISSION_DENIED and a
 // message for the client ("cluster requires a key", "wrong cluster key"),
-// and returned for the caller to log. Errors: UNAUTHENTICATED, TIMEOUT,
+// and returned for the caller to log. Errors: PERMISSION_DENIED, TIMEOUT,
 // UNAVAILABLE (peer gone), PROTOCOL_ERROR.
 Awaitable<Result<AuthSession>> ServerHandshake(FrameConnection& conn, const KeyRing& keys,
                                                Millis timeout);
 
 // Client side, against the server at `address` (for messages). Errors:
-// UNAUTHENTICATED (the server refused the key, the server has no key, or
+// PERMISSION_DENIED (the server refused the key, the server has no key, or
 // the server could not prove it holds ours), TIMEOUT, UNAVAILABLE.
 Awaitable<Result<AuthSession>> ClientHandshake(FrameConnection& conn, const ClusterKey& key,
                                                const std::string& address, Millis timeout);

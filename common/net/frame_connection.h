@@ -14,7 +14,7 @@
 // with ReadHeader/ReadBody and WriteFrameNow, before StartWriter. Then
 // EnableAuth makes every frame in both directions carry a MAC tag after its
 // payload; a frame whose tag does not verify fails ReadFrame with
-// UNAUTHENTICATED. File payloads are then read into memory to be tagged, so
+// PERMISSION_DENIED. File payloads are then read into memory to be tagged, so
 // they lose sendfile's zero copy.
 
 #include <deque>
@@ -58,7 +58,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
 
   // Reads one whole frame. Must run on strand(). Errors: UNAVAILABLE when the
   // peer closed or the socket failed; PROTOCOL_ERROR for a malformed header;
-  // UNAUTHENTICATED for a frame failing its MAC (after EnableAuth).
+  // PERMISSION_DENIED for a frame failing its MAC (after EnableAuth).
   Awaitable<Result<InFrame>> ReadFrame();
   // The two halves of ReadFrame, for the handshake, which decides from the
   // header alone whether to read the rest. ReadBody checks the MAC tag.

@@ -27,9 +27,8 @@ Status FrameMac::Verify(const uint8_t header[kFrameHeaderSize], std::string_view
                         std::span<const uint8_t> payload, std::span<const uint8_t> tag) {
   MacTag want = Compute(header, message, payload);
   if (!TagsEqual(want, tag)) {
-    return Status(proto::UNAUTHENTICATED,
-                  "frame " + std::to_string(seq_) +
-                      " fails its MAC (altered, replayed or reordered in transit)");
+    return Status::PermissionDenied("frame " + std::to_string(seq_) +
+                                    " fails its MAC (altered, replayed or reordered in transit)");
   }
   ++seq_;
   return Status::Ok();

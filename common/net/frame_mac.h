@@ -36,7 +36,7 @@ class FrameMac {
               std::span<const uint8_t> payload);
 
   // Checks `tag` against the next frame in this direction; advances the
-  // sequence when it matches. Errors: UNAUTHENTICATED.
+  // sequence when it matches. Errors: PERMISSION_DENIED.
   Status Verify(const uint8_t header[kFrameHeaderSize], std::string_view message,
                 std::span<const uint8_t> payload, std::span<const uint8_t> tag);
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <utility>
 
+#include "common/proto/auth.pb.h"
 #include "common/proto/granary.pb.h"
 
 namespace granary::net {
@@ -60,11 +61,16 @@ constexpr std::array kTable = {
     std::pair{proto::CHUNK_LIST, kCluster},
     std::pair{proto::CHUNK_REPLICATE, kCluster},
     std::pair{proto::PING, kRead},
-    std::pair{proto::AUTH_HELLO, kHandshake},
-    std::pair{proto::AUTH_PROVE, kHandshake},
 };
 
+// The handshake's ids (common/proto/auth.proto) are not proto::Method values.
+constexpr std::array kHandshakeMethods = {uint16_t{proto::AUTH_HELLO},
+                                          uint16_t{proto::AUTH_PROVE}};
+
 std::string MethodLabel(uint16_t method) {
+  if (proto::AuthMethod_IsValid(method)) {
+    return proto::AuthMethod_Name(static_cast<proto::AuthMethod>(method));
+  }
   const std::string& n = proto::Method_Name(static_cast<proto::Method>(method));
   return n.empty() ? "method " + std::to_string(method) : n;
 }
@@ -72,6 +78,9 @@ std::string MethodLabel(uint16_t method) {
 }  // namespace
 
 std::optional<MethodAccess> AccessOf(uint16_t method) {
+  for (uint16_t m : kHandshakeMethods) {
+    if (m == method) return kHandshake;
+  }
   for (const auto& [m, access] : kTable) {
     if (m == method) return access;
   }

@@ -51,8 +51,9 @@ struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
   uint64_t next_id = 1;  // strand only
   std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending;  // strand only
   std::atomic<bool> failed{false};
-  // A refusal of the whole connection (UNAUTHENTICATED), given to every
-  // call still waiting when the server then hangs up. Strand only.
+  // A refusal of the whole connection (PERMISSION_DENIED with request id 0:
+  // "cluster requires a key"), given to every call still waiting when the
+  // server then hangs up. Strand only.
   std::optional<Status> refused;
 
   Awaitable<void> ReadLoop();
@@ -76,16 +77,15 @@ Awaitable<void> RpcConnection::Impl::ReadLoop() {
     auto it = pending.find(frame->header.request_id);
     if (it == pending.end()) {
       // A request id of 0 is a connection-level error from the server.
-      if (frame->header.request_id == 0 && frame->header.status != 0) {
+      if (frame->header.request_id == 0 && frame->header.status == proto::PERMISSION_DENIED) {
+        refused = Status::PermissionDenied("server " + address + ": " + frame->message);
+      } else if (frame->header.request_id == 0 && frame->header.status != 0) {
         LOG_WARN("server {} closed the connection: {}", address, frame->message);
       }
       continue;  // the call already timed out
     }
     std::shared_ptr<Pending> p = std::move(it->second);
     pending.erase(it);
-    if (frame->header.status == proto::UNAUTHENTICATED) {
-      refused = Status(proto::UNAUTHENTICATED, "server " + address + ": " + frame->message);
-    }
     if (frame->header.status != 0) {
       p->result = Status::FromCode(static_cast<ErrorCode>(frame->header.status),
                                    std::move(frame->message));
@@ -100,7 +100,7 @@ Awaitable<void> RpcConnection::Impl::ReadLoop() {
 void RpcConnection::Impl::FailAll(const Status& st) {
   Status err = refused                            ? *refused
                : st.code() == proto::PROTOCOL_ERROR ? st
-               : st.code() == proto::UNAUTHENTICATED
+               : st.code() == proto::PERMISSION_DENIED
                    ? st
                    : Status::Unavailable("connection to " + address + " lost (" + st.message() + ")");
   failed = true;

@@ -35,9 +35,9 @@ class RpcConnection {
  public:
   // Connects to "host:port" within `timeout`. With `key`, the cluster key
   // handshake (docs/security.md) runs within the same timeout and every
-  // frame is then tagged; a refused key is UNAUTHENTICATED ("wrong cluster
-  // key", "cluster requires a key" comes back on the first call instead,
-  // when the client has no key and the server wants one).
+  // frame is then tagged; a refused key is PERMISSION_DENIED ("wrong cluster
+  // key"). A client without a key gets "cluster requires a key" on its
+  // first call instead, from a server that wants one.
   static Awaitable<Result<std::shared_ptr<RpcConnection>>> Connect(
       Executor executor, std::string address, Millis timeout, FrameLimits limits = {},
       std::shared_ptr<const ClusterKey> key = nullptr);

@@ -9,6 +9,7 @@
 #include "common/net/auth_handshake.h"
 #include "common/net/frame_connection.h"
 #include "common/net/method_access.h"
+#include "common/proto/auth.pb.h"
 
 namespace granary::net {
 
@@ -241,9 +242,10 @@ RpcServer::RpcServer(Executor executor, ServerOptions options)
       });
   // A client with a key talking to a server without one gets a clear refusal.
   // With keys the handshake consumes AUTH_HELLO before any dispatch.
-  AddRaw(proto::AUTH_HELLO, [](CallContext&, std::string_view, std::string*) -> Awaitable<Status> {
-    co_return NoClusterKeyStatus();
-  });
+  AddRaw(static_cast<proto::Method>(proto::AUTH_HELLO),
+         [](CallContext&, std::string_view, std::string*) -> Awaitable<Status> {
+           co_return NoClusterKeyStatus();
+         });
 }
 
 RpcServer::~RpcServer() { Stop(); }

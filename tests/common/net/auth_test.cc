@@ -223,7 +223,7 @@ TEST_F(AuthTest, FilePayloadsAreTaggedToo) {
 
 TEST_F(AuthTest, WrongSecretIsRefusedAndTheServerGoesOn) {
   auto c = Connect(Key("writer", KeyRole::kReadWrite, '\x01'));
-  ASSERT_EQ(c.status().code(), proto::UNAUTHENTICATED) << c.status().ToString();
+  ASSERT_EQ(c.status().code(), proto::PERMISSION_DENIED) << c.status().ToString();
   EXPECT_NE(c.status().message().find("wrong cluster key"), std::string::npos)
       << c.status().message();
   EXPECT_FALSE(c.status().retryable());
@@ -232,7 +232,7 @@ TEST_F(AuthTest, WrongSecretIsRefusedAndTheServerGoesOn) {
 
 TEST_F(AuthTest, UnknownKeyIdIsRefused) {
   auto c = Connect(Key("stranger", KeyRole::kCluster, '\xcc'));
-  ASSERT_EQ(c.status().code(), proto::UNAUTHENTICATED) << c.status().ToString();
+  ASSERT_EQ(c.status().code(), proto::PERMISSION_DENIED) << c.status().ToString();
   EXPECT_NE(c.status().message().find("wrong cluster key: key id 'stranger' is unknown"),
             std::string::npos)
       << c.status().message();
@@ -243,7 +243,7 @@ TEST_F(AuthTest, ClientWithoutKeyGetsAClearError) {
   auto c = Connect(nullptr);
   ASSERT_TRUE(c.ok()) << c.status().ToString();  // TCP only: the refusal comes on the first call
   auto r = Ping(**c);
-  ASSERT_EQ(r.status().code(), proto::UNAUTHENTICATED) << r.status().ToString();
+  ASSERT_EQ(r.status().code(), proto::PERMISSION_DENIED) << r.status().ToString();
   EXPECT_NE(r.status().message().find("cluster requires a key"), std::string::npos)
       << r.status().message();
   // A later call on the dead connection keeps saying why, not just "closed".
@@ -253,7 +253,7 @@ TEST_F(AuthTest, ClientWithoutKeyGetsAClearError) {
 TEST_F(AuthTest, KeyAgainstServerWithoutKeyGetsAClearError) {
   auto c = Connect(Key("writer", KeyRole::kReadWrite, '\xdd'),
                    "127.0.0.1:" + std::to_string(plain_->port()));
-  ASSERT_EQ(c.status().code(), proto::UNAUTHENTICATED) << c.status().ToString();
+  ASSERT_EQ(c.status().code(), proto::PERMISSION_DENIED) << c.status().ToString();
   EXPECT_NE(c.status().message().find("no cluster key configured"), std::string::npos)
       << c.status().message();
   // And the keyless server still speaks the plain protocol.

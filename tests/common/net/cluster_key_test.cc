@@ -9,6 +9,7 @@
 #include "common/net/cluster_key.h"
 #include "common/net/frame_mac.h"
 #include "common/net/method_access.h"
+#include "common/proto/auth.pb.h"
 #include "common/proto/granary.pb.h"
 
 namespace granary::net {
@@ -150,7 +151,7 @@ TEST(FrameMac, RejectsTamperedFrames) {
   f.tag = p.tx.Sign(f.header, f.message, f.pay());
   TestFrame g = f;
   g.payload[54321] ^= 1;  // one bit of the payload
-  EXPECT_EQ(p.rx.Verify(g.header, g.message, g.pay(), g.tag).code(), proto::UNAUTHENTICATED);
+  EXPECT_EQ(p.rx.Verify(g.header, g.message, g.pay(), g.tag).code(), proto::PERMISSION_DENIED);
   g = f;
   g.header[8] ^= 1;  // the request id
   EXPECT_FALSE(p.rx.Verify(g.header, g.message, g.pay(), g.tag).ok());
