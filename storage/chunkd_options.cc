@@ -72,6 +72,7 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       {"meta", &ChunkdOptions::meta},           {"failure_domain", &ChunkdOptions::failure_domain},
       {"log_level", &ChunkdOptions::log_level}, {"log_file", &ChunkdOptions::log_file},
       {"port_file", &ChunkdOptions::port_file},
+      {"cluster_key_file", &ChunkdOptions::cluster_key_file},
   };
   static const std::pair<std::string_view, int ChunkdOptions::*> kInts[] = {
       {"io_threads", &ChunkdOptions::io_threads},
@@ -182,6 +183,8 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   auto* log_file = app.add_option("--log-file", flags.log_file, "log here instead of stderr");
   auto* port_file =
       app.add_option("--port-file", flags.port_file, "write \"host:port\\n\" here once listening");
+  auto* key_file = app.add_option("--cluster-key-file", flags.cluster_key_file,
+                                  "cluster key file: authenticate every connection");
   auto* io = app.add_option("--io-threads", flags.io_threads, "network threads (default 2)");
   auto* disk = app.add_option("--disk-threads", flags.disk_threads, "file I/O threads (default 8)");
   bool no_local_reads = false;
@@ -223,6 +226,7 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   if (level->count()) opts.log_level = flags.log_level;
   if (log_file->count()) opts.log_file = flags.log_file;
   if (port_file->count()) opts.port_file = flags.port_file;
+  if (key_file->count()) opts.cluster_key_file = flags.cluster_key_file;
   if (io->count()) opts.io_threads = flags.io_threads;
   if (disk->count()) opts.disk_threads = flags.disk_threads;
   if (no_local_reads) opts.local_reads = false;

@@ -55,12 +55,17 @@ Status WaitForPort(DaemonRecord& d, Clock::time_point deadline) {
   }
 }
 
+std::string AbsolutePath(const std::string& path) {
+  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
+}
+
 std::vector<std::string> CommonArgs(const DaemonRecord& d, const DevUpOptions& o,
                                     const std::string& config) {
   std::vector<std::string> a = {"--listen",    "127.0.0.1:0", "--data-dir", d.data_dir(),
                                 "--port-file", d.port_file(), "--log-file", d.log_file(),
                                 "--log-level", o.log_level};
   if (!config.empty()) a.insert(a.end(), {"--config", config});
+  if (!o.key_file.empty()) a.insert(a.end(), {"--cluster-key-file", AbsolutePath(o.key_file)});
   return a;
 }
 
@@ -140,6 +145,7 @@ Result<DevUpResult> DevUp(const DevUpOptions& o, std::ostream& out) {
     st.metad.name = "metad";
     st.metad.binary = metad_bin;
     st.metad.dir = dir + "/metad";
+    st.key_file = AbsolutePath(o.key_file);
     RETURN_IF_ERROR(StartDaemon(st.metad, CommonArgs(st.metad, o, AbsoluteConfig(o.metad_config))));
     started.push_back(&st.metad);
     RETURN_IF_ERROR(WriteClusterState(state_path, st));
@@ -179,6 +185,7 @@ Result<DevUpResult> DevUp(const DevUpOptions& o, std::ostream& out) {
 
   ClientOptions copts;
   copts.meta_address = st.meta_address;
+  copts.key_file = st.key_file;
   copts.rpc_timeout = std::chrono::seconds(2);
   auto client = Client::Connect(copts);
   if (!client.ok()) return stop_started(client.status());
