@@ -4,7 +4,9 @@
 // a read-only key reads but cannot write, and the daemons keep serving.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
