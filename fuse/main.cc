@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> opts;
   CLI::App app{"granary-fuse: mount a Granary cluster"};
   app.add_option("--meta", o.meta_address, "metadata server HOST:PORT")->required();
+  app.add_option("--key-file", o.key_file, "cluster key file (default: none)");
   app.add_option("mountpoint", o.mountpoint, "folder to mount on")->required();
   app.add_flag("-f,--foreground", o.foreground, "stay in the foreground, log to stderr");
   app.add_option("-o", opts,

@@ -85,6 +85,7 @@ Status Serve(const MountOptions& o, int ready) {
   };
   ClientOptions copts;
   copts.meta_address = o.meta_address;
+  copts.key_file = o.key_file;
   auto client = Client::Connect(copts);
   if (!client.ok()) {
     report(client.status().ToString());

@@ -10,6 +10,7 @@ namespace granary::fuse {
 
 struct MountOptions {
   std::string meta_address;    // host:port of granary-metad
+  std::string key_file;        // cluster key file; empty = no key
   std::string mountpoint;
   bool foreground = false;     // -f: stay attached, log to stderr
   bool read_only = false;      // -o ro

@@ -88,6 +88,7 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   text("log_file", &o->log_file);
   text("port_file", &o->port_file);
   text("metrics_address", &o->metrics_address);
+  text("cluster_key_file", &o->cluster_key_file);
   keys["listen"] = [o](const toml::node& n) {
     std::string s;
     RETURN_IF_ERROR(TomlString(n, "listen", &s));
@@ -205,7 +206,7 @@ Status ValidateMetadOptions(const MetadOptions& o) {
 
 MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   CLI::App app{"granary-metad: the Granary metadata server (namespace, layouts, chunk servers)"};
-  std::string config, listen, data_dir, log_level, log_file, port_file, metrics_address;
+  std::string config, listen, data_dir, log_level, log_file, port_file, metrics_address, key_file;
   uint32_t replicas = 0;
   uint64_t chunk_size = 0, min_free_bytes = 0;
   int64_t node_timeout = 0, heartbeat = 0, lease = 0, wal_sync = 0, orphan_ttl = 0,
@@ -220,6 +221,8 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   auto* o_port = app.add_option("--port-file", port_file, "write host:port here once listening");
   auto* o_metrics = app.add_option("--metrics-address", metrics_address,
                                    "host:port serving Prometheus metrics at /metrics (default off)");
+  auto* o_key = app.add_option("--cluster-key-file", key_file,
+                               "cluster key file: authenticate every connection");
   auto* o_rep = app.add_option("--default-replicas", replicas, "root replication factor (3)");
   auto* o_cs = app.add_option("--default-chunk-size", chunk_size, "root chunk size, bytes (64 MiB)");
   auto* o_nt = app.add_option("--node-timeout-ms", node_timeout, "silence before a node is DOWN");
@@ -266,6 +269,7 @@ MetadArgs ParseMetadArgs(int argc, const char* const* argv) {
   if (*o_logf) opts.log_file = log_file;
   if (*o_port) opts.port_file = port_file;
   if (*o_metrics) opts.metrics_address = metrics_address;
+  if (*o_key) opts.cluster_key_file = key_file;
   if (*o_rep) opts.meta.default_replicas = replicas;
   if (*o_cs) opts.meta.default_chunk_size = chunk_size;
   if (*o_nt) opts.meta.nodes.node_timeout_ms = node_timeout;

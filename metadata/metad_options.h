@@ -34,6 +34,11 @@ struct MetadOptions {
   // After listening, "host:port\n" is written here (temp file + rename) so
   // launchers learn the port without racing. Default none.
   std::string port_file;
+  // Cluster key file (docs/security.md): when set, every connection must
+  // authenticate with one of its keys, and metad's own calls to chunk
+  // servers (repair copies, replica lists) use its first key with role
+  // `cluster`. Default none: no authentication. Not reloadable.
+  std::string cluster_key_file;
   // Network I/O threads, default 1. Reads and lazy commits run on them (see
   // MetaServiceOptions::inline_fast_ops); with one, a request is read,
   // served and answered without a thread hop: a metadata round trip measured

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/metrics/http_server.h"
 #include "common/metrics/rpc_metrics.h"
+#include "common/net/cluster_key.h"
 #include "common/net/rpc_client.h"
 #include "common/net/rpc_server.h"
 #include "storage/chunkd_metrics.h"
@@ -93,11 +94,33 @@ int RunChunkd(const ChunkdOptions& o) {
   LOG_INFO("node {}: {} chunk versions in {}", store.node_id(), usage.ok() ? usage->chunk_count : 0,
            folders);
 
+  // Cluster keys: the server accepts every key of the file; this server's
+  // own calls (to metad, down the chain) use its cluster key.
+  std::shared_ptr<const net::KeyRing> keys;
+  std::shared_ptr<const net::ClusterKey> own_key;
+  if (!o.cluster_key_file.empty()) {
+    auto ring = net::KeyRing::Load(o.cluster_key_file);
+    if (!ring.ok()) {
+      LOG_ERROR("cluster_key_file: {}", ring.status().ToString());
+      return 1;
+    }
+    auto own = (*ring)->DaemonKey();
+    if (!own.ok()) {
+      LOG_ERROR("cluster_key_file: {}", own.status().ToString());
+      return 1;
+    }
+    keys = *ring;
+    own_key = *own;
+    LOG_INFO("cluster key file {}: {} keys; connections must authenticate", o.cluster_key_file,
+             keys->keys().size());
+  }
+
   asio::thread_pool disk(static_cast<size_t>(o.disk_threads));
   asio::io_context io(o.io_threads);
-  net::ConnectionPool peers(io.get_executor(), net::Millis(3000));
-  net::ConnectionPool meta(io.get_executor(), net::Millis(2000), 1);
+  net::ConnectionPool peers(io.get_executor(), net::Millis(3000), 2, {}, own_key);
+  net::ConnectionPool meta(io.get_executor(), net::Millis(2000), 1, {}, own_key);
   net::ServerOptions server_opts;
+  server_opts.keys = keys;
   server_opts.name = "granary-chunkd";
   server_opts.host = listen->first;
   server_opts.port = listen->second;

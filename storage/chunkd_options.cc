@@ -72,6 +72,7 @@ Status ApplyToml(std::string_view toml_text, std::string_view source, ChunkdOpti
       {"meta", &ChunkdOptions::meta},           {"failure_domain", &ChunkdOptions::failure_domain},
       {"log_level", &ChunkdOptions::log_level}, {"log_file", &ChunkdOptions::log_file},
       {"port_file", &ChunkdOptions::port_file}, {"metrics_address", &ChunkdOptions::metrics_address},
+      {"cluster_key_file", &ChunkdOptions::cluster_key_file},
   };
   static const std::pair<std::string_view, int ChunkdOptions::*> kInts[] = {
       {"io_threads", &ChunkdOptions::io_threads},
@@ -194,6 +195,8 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
       app.add_option("--port-file", flags.port_file, "write \"host:port\\n\" here once listening");
   auto* metrics = app.add_option("--metrics-address", flags.metrics_address,
                                  "host:port serving Prometheus metrics at /metrics (default off)");
+  auto* key_file = app.add_option("--cluster-key-file", flags.cluster_key_file,
+                                  "cluster key file: authenticate every connection");
   auto* io = app.add_option("--io-threads", flags.io_threads, "network threads (default 2)");
   auto* disk = app.add_option("--disk-threads", flags.disk_threads, "file I/O threads (default 8)");
   bool no_local_reads = false;
@@ -236,6 +239,7 @@ std::optional<ChunkdOptions> ParseChunkdFlags(int argc, char** argv, int* exit_c
   if (log_file->count()) opts.log_file = flags.log_file;
   if (port_file->count()) opts.port_file = flags.port_file;
   if (metrics->count()) opts.metrics_address = flags.metrics_address;
+  if (key_file->count()) opts.cluster_key_file = flags.cluster_key_file;
   if (io->count()) opts.io_threads = flags.io_threads;
   if (disk->count()) opts.disk_threads = flags.disk_threads;
   if (no_local_reads) opts.local_reads = false;

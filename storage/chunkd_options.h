@@ -46,6 +46,11 @@ struct ChunkdOptions {
   std::string log_file;
   std::string port_file;
   std::string metrics_address;
+  // Cluster key file (docs/security.md): when set, every connection to this
+  // server must authenticate with one of its keys, and this server's own
+  // calls (registration, heartbeats, chain forwarding) use its first key
+  // with role `cluster`. Default none: no authentication. Not reloadable.
+  std::string cluster_key_file;
   int io_threads = 2;
   int disk_threads = 8;
   bool local_reads = true;

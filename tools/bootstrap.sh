@@ -28,7 +28,7 @@ packages=(
   libxxhash-dev libzstd-dev libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libdlpack-dev
   clang libclang-rt-14-dev
-  libfuse3-dev fuse3 iperf3 libcpp-httplib-dev
+  libfuse3-dev fuse3 iperf3 libcpp-httplib-dev libssl-dev
   rsync python3 tar
 )
 

@@ -33,10 +33,22 @@ Result<std::string> ResolveMetaAddress(const GlobalOptions& global) {
   return state->meta_address;
 }
 
+std::string ResolveKeyFile(const GlobalOptions& global) {
+  if (!global.key_file.empty()) return global.key_file;
+  if (const char* env = std::getenv("GRANARY_KEY_FILE"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  const char* meta_env = std::getenv("GRANARY_META");
+  if (!global.meta.empty() || (meta_env != nullptr && *meta_env != '\0')) return "";
+  auto state = dev::ReadClusterState(dev::ClusterStatePath(std::string(kDefaultDevDir)));
+  return state.ok() ? state->key_file : "";
+}
+
 Result<std::unique_ptr<Client>> ConnectCluster(const GlobalOptions& global) {
   ASSIGN_OR_RETURN(std::string address, ResolveMetaAddress(global));
   ClientOptions options;
   options.meta_address = address;
+  options.key_file = ResolveKeyFile(global);
   auto client = Client::Connect(options);
   if (!client.ok()) return client.status().WithContext("connecting to " + address);
   return client;

@@ -17,6 +17,7 @@ namespace granary::tools {
 // Options every subcommand sees (set on the root command line).
 struct GlobalOptions {
   std::string meta;                // --meta HOST:PORT; empty = discover
+  std::string key_file;            // --key-file PATH; empty = discover
   std::string log_level = "warn";  // client library log level
   bool json = false;               // --json: machine-readable output where supported
 };
@@ -31,7 +32,12 @@ inline constexpr std::string_view kDefaultDevDir = "granary-dev";
 // there is not running.
 Result<std::string> ResolveMetaAddress(const GlobalOptions& global);
 
-// ResolveMetaAddress, then Client::Connect.
+// The cluster key file: --key-file, else $GRANARY_KEY_FILE, else the
+// `key_file` of the dev cluster state file when the cluster was found there
+// (neither --meta nor $GRANARY_META given). Empty: connect without a key.
+std::string ResolveKeyFile(const GlobalOptions& global);
+
+// ResolveMetaAddress and ResolveKeyFile, then Client::Connect.
 Result<std::unique_ptr<Client>> ConnectCluster(const GlobalOptions& global);
 
 // 1536 -> "1.5 KiB"; values below 1 KiB print as "512 B".

@@ -129,6 +129,8 @@ void RegisterDev(CLI::App& app, CommandContext& ctx) {
                "start the daemons without a metrics endpoint");
   up->add_option("--metad-config", f->up.metad_config, "TOML config file for granary-metad");
   up->add_option("--chunkd-config", f->up.chunkd_config, "TOML config file for granary-chunkd");
+  up->add_option("--key-file", f->up.key_file,
+                 "cluster key file for every daemon (see granary key new); recorded for commands");
   up->add_option("--timeout", f->timeout_s, "seconds to wait for the cluster to be ready")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -34,6 +34,10 @@ Status RunMountCommand(const GlobalOptions& global, const MountArgs& a) {
     return Status::NotFound(exe + " is missing: build the granary-fuse target");
   }
   std::vector<std::string> args = {exe, "--meta", meta, a.mountpoint};
+  if (std::string key = ResolveKeyFile(global); !key.empty()) {
+    args.push_back("--key-file");
+    args.push_back(key);
+  }
   if (a.foreground) args.push_back("-f");
   for (const auto& o : a.options) {
     args.push_back("-o");

@@ -59,5 +59,7 @@ void RegisterLoad(CLI::App& app, CommandContext& ctx);
 void RegisterFsck(CLI::App& app, CommandContext& ctx);
 void RegisterNode(CLI::App& app, CommandContext& ctx);
 void RegisterTrash(CLI::App& app, CommandContext& ctx);
+// Security.
+void RegisterKey(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools

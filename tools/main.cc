@@ -17,7 +17,7 @@ std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
   std::string path;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--meta" || arg == "--log-level") {
+    if (arg == "--meta" || arg == "--log-level" || arg == "--key-file") {
       ++i;  // a global flag's value
       continue;
     }
@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   CommandContext ctx;
   app.add_option("--meta", ctx.global().meta,
                  "metadata server HOST:PORT (default: $GRANARY_META, else ./granary-dev)");
+  app.add_option("--key-file", ctx.global().key_file,
+                 "cluster key file (default: $GRANARY_KEY_FILE, else the dev cluster's)");
   app.add_option("--log-level", ctx.global().log_level, "client library log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_flag("--json", ctx.global().json,
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterMigrate, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
-        RegisterNode, RegisterTrash, RegisterDu, RegisterQuota}) {
+        RegisterNode, RegisterTrash, RegisterDu, RegisterQuota, RegisterKey}) {
     reg(app, ctx);
   }
   try {

@@ -19,7 +19,8 @@ namespace granary::client {
 
 class ClientContext {
  public:
-  explicit ClientContext(ClientOptions options);
+  // `key`: the cluster key of every connection (null: none).
+  ClientContext(ClientOptions options, std::shared_ptr<const net::ClusterKey> key);
   ~ClientContext();
 
   const ClientOptions& options() const { return options_; }
@@ -76,7 +77,8 @@ class ClientContext {
   // Creates a context whose last owner may be any thread, its own I/O and
   // encode threads included (a completion handler can hold the last
   // reference): destruction then moves to a new thread, which can join them.
-  static std::shared_ptr<ClientContext> Create(ClientOptions options);
+  static std::shared_ptr<ClientContext> Create(ClientOptions options,
+                                               std::shared_ptr<const net::ClusterKey> key);
 
   // True on one of this context's I/O or encode threads.
   bool OnOwnThread() {

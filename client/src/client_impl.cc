@@ -15,20 +15,22 @@
 namespace granary {
 namespace client {
 
-ClientContext::ClientContext(ClientOptions options)
+ClientContext::ClientContext(ClientOptions options, std::shared_ptr<const net::ClusterKey> key)
     : options_(std::move(options)),
       work_(io_.get_executor()),
       encode_pool_(options_.encode_threads > 0 ? options_.encode_threads : 1),
-      meta_pool_(io_.get_executor(), options_.rpc_timeout, 1),
-      chunk_pool_(io_.get_executor(), options_.rpc_timeout, options_.connections_per_server),
+      meta_pool_(io_.get_executor(), options_.rpc_timeout, 1, {}, key),
+      chunk_pool_(io_.get_executor(), options_.rpc_timeout, options_.connections_per_server, {},
+                  key),
       local_read_pool_(LocalReadsOn(options_) ? options_.local_read_threads : 1) {
   if (LocalReadsOn(options_)) local_chunks_ = std::make_unique<LocalChunks>();
   int n = options_.io_threads > 0 ? options_.io_threads : 1;
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
-std::shared_ptr<ClientContext> ClientContext::Create(ClientOptions options) {
-  return std::shared_ptr<ClientContext>(new ClientContext(std::move(options)),
+std::shared_ptr<ClientContext> ClientContext::Create(ClientOptions options,
+                                                     std::shared_ptr<const net::ClusterKey> key) {
+  return std::shared_ptr<ClientContext>(new ClientContext(std::move(options), std::move(key)),
                                         [](ClientContext* c) {
                                           if (c->OnOwnThread()) {
                                             std::thread([c] { delete c; }).detach();
@@ -495,7 +497,9 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     gethostname(host, sizeof host - 1);
     options.client_id = std::string(host) + ":" + std::to_string(getpid());
   }
-  auto ctx = client::ClientContext::Create(std::move(options));
+  auto key = net::LoadClientKey(options.key_file);
+  if (!key.ok()) return key.status();
+  auto ctx = client::ClientContext::Create(std::move(options), std::move(*key));
   // Fail early, with the address in the message, when metad is unreachable.
   auto ping = ctx->RunSync(ctx->Meta<proto::PingResponse>(proto::PING, proto::PingRequest{}));
   if (!ping.ok()) {

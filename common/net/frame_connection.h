@@ -9,6 +9,13 @@
 // writer coroutine gathers queued frames into a single vectored write.
 // Close() may be called from any thread and is idempotent; queued frames are
 // dropped and pending reads fail.
+//
+// Authenticated connections (docs/security.md): the handshake runs first,
+// with ReadHeader/ReadBody and WriteFrameNow, before StartWriter. Then
+// EnableAuth makes every frame in both directions carry a MAC tag after its
+// payload; a frame whose tag does not verify fails ReadFrame with
+// PERMISSION_DENIED. File payloads are then read into memory to be tagged, so
+// they lose sendfile's zero copy.
 
 #include <deque>
 #include <optional>
@@ -19,6 +26,7 @@
 #include "common/net/asio_types.h"
 #include "common/net/file_payload.h"
 #include "common/net/frame.h"
+#include "common/net/frame_mac.h"
 #include "common/status.h"
 
 namespace granary::net {
@@ -49,8 +57,21 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   void StartWriter();
 
   // Reads one whole frame. Must run on strand(). Errors: UNAVAILABLE when the
-  // peer closed or the socket failed; PROTOCOL_ERROR for a malformed header.
+  // peer closed or the socket failed; PROTOCOL_ERROR for a malformed header;
+  // PERMISSION_DENIED for a frame failing its MAC (after EnableAuth).
   Awaitable<Result<InFrame>> ReadFrame();
+  // The two halves of ReadFrame, for the handshake, which decides from the
+  // header alone whether to read the rest. ReadBody checks the MAC tag.
+  Awaitable<Result<FrameHeader>> ReadHeader();
+  Awaitable<Result<InFrame>> ReadBody(const FrameHeader& header);
+
+  // Writes one frame at once, bypassing the queue; only before StartWriter
+  // (the handshake). Must run on strand().
+  Awaitable<Status> WriteFrameNow(OutFrame frame);
+
+  // Tags every later frame with `keys.send` and requires tags made with
+  // `keys.recv`. Call on strand(), after the handshake, before StartWriter.
+  void EnableAuth(const SessionKeys& keys);
 
   // Queues a frame for sending; thread-safe. Dropped if the connection closed.
   void Send(OutFrame frame);
@@ -70,6 +91,14 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   Awaitable<Status> ReadExact(uint8_t* dst, size_t n);
   Awaitable<Status> SendFile(FilePayload file);
   void CloseOnStrand();
+  // Replaces a file payload by its bytes (to tag them). Errors: IO_ERROR.
+  static Status LoadFilePayload(OutFrame& frame);
+
+  // Header bytes as last read, kept for the MAC check of the body.
+  uint8_t last_header_[kFrameHeaderSize];
+  // Set by EnableAuth; the writer uses send_mac_, the reader recv_mac_.
+  std::unique_ptr<FrameMac> send_mac_;
+  std::unique_ptr<FrameMac> recv_mac_;
 
   Strand strand_;
   asio::ip::tcp::socket socket_;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "common/net/auth_handshake.h"
 #include "common/net/frame_connection.h"
 
 namespace granary::net {
@@ -32,6 +33,16 @@ struct Connecting {
   bool timed_out = false;
 };
 
+// The client side of the key handshake; runs on the connection's strand.
+// (A free function: GCC 12 mishandles lambda coroutines with captures.)
+Awaitable<Result<AuthSession>> Authenticate(std::shared_ptr<FrameConnection> conn,
+                                            std::shared_ptr<const ClusterKey> key,
+                                            std::string address, Millis timeout) {
+  auto s = co_await ClientHandshake(*conn, *key, address, timeout);
+  if (s.ok()) conn->EnableAuth(s->keys);
+  co_return s;
+}
+
 }  // namespace
 
 struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
@@ -40,6 +51,10 @@ struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
   uint64_t next_id = 1;  // strand only
   std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending;  // strand only
   std::atomic<bool> failed{false};
+  // A refusal of the whole connection (PERMISSION_DENIED with request id 0:
+  // "cluster requires a key"), given to every call still waiting when the
+  // server then hangs up. Strand only.
+  std::optional<Status> refused;
 
   Awaitable<void> ReadLoop();
   Awaitable<Result<RawReply>> CallOnStrand(proto::Method method, std::string message,
@@ -62,7 +77,9 @@ Awaitable<void> RpcConnection::Impl::ReadLoop() {
     auto it = pending.find(frame->header.request_id);
     if (it == pending.end()) {
       // A request id of 0 is a connection-level error from the server.
-      if (frame->header.request_id == 0 && frame->header.status != 0) {
+      if (frame->header.request_id == 0 && frame->header.status == proto::PERMISSION_DENIED) {
+        refused = Status::PermissionDenied("server " + address + ": " + frame->message);
+      } else if (frame->header.request_id == 0 && frame->header.status != 0) {
         LOG_WARN("server {} closed the connection: {}", address, frame->message);
       }
       continue;  // the call already timed out
@@ -81,7 +98,9 @@ Awaitable<void> RpcConnection::Impl::ReadLoop() {
 }
 
 void RpcConnection::Impl::FailAll(const Status& st) {
-  Status err = st.code() == proto::PROTOCOL_ERROR
+  Status err = refused                            ? *refused
+               : st.code() == proto::PROTOCOL_ERROR ? st
+               : st.code() == proto::PERMISSION_DENIED
                    ? st
                    : Status::Unavailable("connection to " + address + " lost (" + st.message() + ")");
   failed = true;
@@ -124,10 +143,9 @@ Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method meth
 RpcConnection::RpcConnection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RpcConnection::~RpcConnection() { Close(); }
 
-Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(Executor executor,
-                                                                         std::string address,
-                                                                         Millis timeout,
-                                                                         FrameLimits limits) {
+Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(
+    Executor executor, std::string address, Millis timeout, FrameLimits limits,
+    std::shared_ptr<const ClusterKey> key) {
   auto hp = SplitHostPort(address);
   if (!hp.ok()) co_return hp.status();
   asio::ip::tcp::resolver resolver(executor);
@@ -160,6 +178,15 @@ Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(Executo
   auto impl = std::make_shared<Impl>();
   impl->address = address;
   impl->conn = std::make_shared<FrameConnection>(strand, std::move(connecting->socket), limits);
+  if (key) {
+    // The handshake runs on the strand, before the writer and reader start.
+    auto session = co_await asio::co_spawn(
+        strand, Authenticate(impl->conn, std::move(key), address, timeout), asio::use_awaitable);
+    if (!session.ok()) {
+      impl->conn->Close();
+      co_return session.status();
+    }
+  }
   impl->conn->StartWriter();
   asio::co_spawn(strand, [impl] { return impl->ReadLoop(); }, asio::detached);
   co_return std::make_shared<RpcConnection>(impl);
@@ -184,11 +211,12 @@ void RpcConnection::Close() {
 }
 
 ConnectionPool::ConnectionPool(Executor executor, Millis connect_timeout, size_t per_address,
-                               FrameLimits limits)
+                               FrameLimits limits, std::shared_ptr<const ClusterKey> key)
     : executor_(std::move(executor)),
       connect_timeout_(connect_timeout),
       per_address_(per_address ? per_address : 1),
-      limits_(limits) {}
+      limits_(limits),
+      key_(std::move(key)) {}
 
 Awaitable<Result<std::shared_ptr<RpcConnection>>> ConnectionPool::Get(const std::string& address) {
   size_t index;
@@ -202,7 +230,7 @@ Awaitable<Result<std::shared_ptr<RpcConnection>>> ConnectionPool::Get(const std:
   }
   // Connect outside the lock; a concurrent caller may connect the same slot,
   // in which case the later connection simply replaces the earlier one.
-  auto conn = co_await RpcConnection::Connect(executor_, address, connect_timeout_, limits_);
+  auto conn = co_await RpcConnection::Connect(executor_, address, connect_timeout_, limits_, key_);
   if (!conn.ok()) co_return conn.status();
   std::lock_guard lock(mu_);
   auto& c = slots_[address].conns[index];

@@ -18,6 +18,7 @@
 
 #include "common/buffer.h"
 #include "common/net/asio_types.h"
+#include "common/net/cluster_key.h"
 #include "common/net/frame.h"
 #include "common/status.h"
 
@@ -32,11 +33,14 @@ struct RawReply {
 
 class RpcConnection {
  public:
-  // Connects to "host:port" within `timeout`.
-  static Awaitable<Result<std::shared_ptr<RpcConnection>>> Connect(Executor executor,
-                                                                   std::string address,
-                                                                   Millis timeout,
-                                                                   FrameLimits limits = {});
+  // Connects to "host:port" within `timeout`. With `key`, the cluster key
+  // handshake (docs/security.md) runs within the same timeout and every
+  // frame is then tagged; a refused key is PERMISSION_DENIED ("wrong cluster
+  // key"). A client without a key gets "cluster requires a key" on its
+  // first call instead, from a server that wants one.
+  static Awaitable<Result<std::shared_ptr<RpcConnection>>> Connect(
+      Executor executor, std::string address, Millis timeout, FrameLimits limits = {},
+      std::shared_ptr<const ClusterKey> key = nullptr);
   ~RpcConnection();
 
   // Sends one request and waits for its response or the deadline. `payload`
@@ -78,8 +82,9 @@ class ConnectionPool {
  public:
   // `per_address` connections are opened lazily and used round-robin, so
   // bulk transfers to one server spread over several TCP streams.
+  // `key`: the cluster key every connection authenticates with (null: none).
   ConnectionPool(Executor executor, Millis connect_timeout, size_t per_address = 2,
-                 FrameLimits limits = {});
+                 FrameLimits limits = {}, std::shared_ptr<const ClusterKey> key = nullptr);
 
   Awaitable<Result<std::shared_ptr<RpcConnection>>> Get(const std::string& address);
 
@@ -106,6 +111,7 @@ class ConnectionPool {
   Millis connect_timeout_;
   size_t per_address_;
   FrameLimits limits_;
+  std::shared_ptr<const ClusterKey> key_;
   std::mutex mu_;
   std::unordered_map<std::string, Slot> slots_;
 };

@@ -6,7 +6,10 @@
 #include <unordered_set>
 
 #include "common/log.h"
+#include "common/net/auth_handshake.h"
 #include "common/net/frame_connection.h"
+#include "common/net/method_access.h"
+#include "common/proto/auth.pb.h"
 
 namespace granary::net {
 
@@ -26,6 +29,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
 
  private:
   Awaitable<void> ReadLoop();
+  Awaitable<bool> Authenticate();
   Awaitable<void> Watchdog();
   Awaitable<void> Serve(InFrame frame);
   void SendError(uint16_t method, uint64_t request_id, const Status& st);
@@ -37,6 +41,9 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   asio::steady_timer slot_free_;
   asio::steady_timer watchdog_;
   Clock::time_point last_frame_ = Clock::now();
+  // Who the peer proved to be; without cluster keys everyone may do anything.
+  KeyRole role_ = KeyRole::kCluster;
+  std::string key_id_;
 };
 
 struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
@@ -58,7 +65,8 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
 };
 
 void ServerConnection::Start() {
-  conn_->StartWriter();
+  // With cluster keys the writer starts after the handshake (ReadLoop).
+  if (!server_->options.keys) conn_->StartWriter();
   auto self = shared_from_this();
   asio::co_spawn(conn_->strand(), [self] { return self->ReadLoop(); }, asio::detached);
   asio::co_spawn(conn_->strand(), [self] { return self->Watchdog(); }, asio::detached);
@@ -74,9 +82,31 @@ void ServerConnection::SendError(uint16_t method, uint64_t request_id, const Sta
   conn_->Send(std::move(out));
 }
 
+Awaitable<bool> ServerConnection::Authenticate() {
+  const auto& opts = server_->options;
+  auto session = co_await ServerHandshake(*conn_, *opts.keys, opts.handshake_timeout);
+  if (!session.ok()) {
+    // The peer has been told why (when it could be); this connection alone ends.
+    LOG_WARN("refused connection from {}: {}", conn_->peer(), session.status().ToString());
+    conn_->Close();
+    co_return false;
+  }
+  role_ = session->role;
+  key_id_ = session->key_id;
+  conn_->EnableAuth(session->keys);
+  conn_->StartWriter();
+  LOG_DEBUG("connection from {} authenticated with key '{}' ({})", conn_->peer(), key_id_,
+            KeyRoleName(role_));
+  co_return true;
+}
+
 Awaitable<void> ServerConnection::ReadLoop() {
   auto self = shared_from_this();
   const auto& opts = server_->options;
+  if (opts.keys && !co_await Authenticate()) {
+    server_->Forget(self);
+    co_return;
+  }
   while (!conn_->closed()) {
     auto frame = co_await conn_->ReadFrame();
     if (!frame.ok()) {
@@ -98,6 +128,13 @@ Awaitable<void> ServerConnection::ReadLoop() {
       SendError(frame->header.method, frame->header.request_id, st);
       conn_->CloseAfterFlush();
       break;
+    }
+    if (opts.keys) {
+      // Checked before dispatch, so no handler runs for a call its key may not make.
+      if (Status st = Authorize(role_, key_id_, frame->header.method); !st.ok()) {
+        SendError(frame->header.method, frame->header.request_id, st);
+        continue;
+      }
     }
     // Backpressure: stop reading while too many requests are being served.
     while (inflight_ >= opts.max_inflight_per_connection && !conn_->closed()) {
@@ -213,6 +250,12 @@ RpcServer::RpcServer(Executor executor, ServerOptions options)
         resp->set_server(name);
         co_return Status::Ok();
       });
+  // A client with a key talking to a server without one gets a clear refusal.
+  // With keys the handshake consumes AUTH_HELLO before any dispatch.
+  AddRaw(static_cast<proto::Method>(proto::AUTH_HELLO),
+         [](CallContext&, std::string_view, std::string*) -> Awaitable<Status> {
+           co_return NoClusterKeyStatus();
+         });
 }
 
 RpcServer::~RpcServer() { Stop(); }

@@ -19,6 +19,7 @@
 
 #include "common/buffer.h"
 #include "common/net/asio_types.h"
+#include "common/net/cluster_key.h"
 #include "common/net/file_payload.h"
 #include "common/net/frame.h"
 #include "common/net/rpc_observer.h"
@@ -37,6 +38,13 @@ struct ServerOptions {
   Millis idle_timeout{10 * 60 * 1000};
   // Told about every call served (metrics); null = nobody is told.
   std::shared_ptr<RpcObserver> observer;
+  // Cluster keys (docs/security.md). When set, every connection must pass
+  // the key handshake within handshake_timeout before its first request, and
+  // each request is checked against its key's role (method_access.h); peers
+  // without a key or with a wrong one are refused and logged. Null (the
+  // default): no handshake, and the frames carry no MAC.
+  std::shared_ptr<const KeyRing> keys;
+  Millis handshake_timeout{10 * 1000};
 };
 
 // What a handler sees of one call besides its message.

@@ -23,11 +23,12 @@ std::string ChunkName(const proto::ChunkInfo& c) {
 
 }  // namespace
 
-Repairer::Repairer(MetaState& state, net::Executor pool)
+Repairer::Repairer(MetaState& state, net::Executor pool,
+                   std::shared_ptr<const net::ClusterKey> key)
     : s_(state),
       pool_(pool),
       strand_(asio::make_strand(pool)),
-      peers_(strand_, net::Millis(3000), 1),
+      peers_(strand_, net::Millis(3000), 1, {}, std::move(key)),
       timer_(strand_),
       last_sweep_ms_(state.clock().SteadyMs()) {}
 

@@ -32,7 +32,9 @@ namespace granary::metadata {
 
 class Repairer {
  public:
-  Repairer(MetaState& state, net::Executor pool);
+  // `key`: the cluster key of calls to chunk servers (null: none).
+  Repairer(MetaState& state, net::Executor pool,
+           std::shared_ptr<const net::ClusterKey> key = nullptr);
   ~Repairer();
 
   // The loop; spawn on strand().

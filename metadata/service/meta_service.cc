@@ -129,7 +129,7 @@ void MetaService::Start() {
       LOG_ERROR("metadata upkeep stopped: {}", ex.what());
     }
   });
-  repairer_ = std::make_unique<Repairer>(state_, pool_.get_executor());
+  repairer_ = std::make_unique<Repairer>(state_, pool_.get_executor(), options_.cluster_key);
   asio::co_spawn(repairer_->strand(), repairer_->Run(), [](std::exception_ptr e) {
     if (!e) return;
     try {

@@ -36,6 +36,8 @@ struct MetaServiceOptions {
   // Reads and lazy (unsynced) commits run on the I/O thread that received
   // them instead of a worker (see RunsInline in meta_service.cc).
   bool inline_fast_ops = true;
+  // The key of metad's own calls to chunk servers (repair); null: none.
+  std::shared_ptr<const net::ClusterKey> cluster_key;
 };
 
 class MetaService {

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics/http_server.h"
 #include "common/metrics/rpc_metrics.h"
+#include "common/net/cluster_key.h"
 #include "common/net/rpc_server.h"
 #include "metadata/kv/rocksdb_kv.h"
 #include "metadata/service/meta_service.h"
@@ -51,11 +52,33 @@ int RunMetad(const MetadOptions& options) {
            (*state)->inode_count.load(), (*state)->chunk_count.load(),
            (*state)->nodes().List().size());
 
+  // Cluster keys: every key of the file is accepted; metad's own calls to
+  // chunk servers use its cluster key.
+  std::shared_ptr<const net::KeyRing> keys;
+  MetaServiceOptions service_options = options.service;
+  if (!options.cluster_key_file.empty()) {
+    auto ring = net::KeyRing::Load(options.cluster_key_file);
+    if (!ring.ok()) {
+      LOG_ERROR("cluster_key_file: {}", ring.status().ToString());
+      return 1;
+    }
+    auto own = (*ring)->DaemonKey();
+    if (!own.ok()) {
+      LOG_ERROR("cluster_key_file: {}", own.status().ToString());
+      return 1;
+    }
+    keys = *ring;
+    service_options.cluster_key = *own;
+    LOG_INFO("cluster key file {}: {} keys; connections must authenticate",
+             options.cluster_key_file, keys->keys().size());
+  }
+
   int exit_code = 0;
   {
     asio::io_context io(options.io_threads);
-    MetaService service(**state, options.service);
+    MetaService service(**state, service_options);
     net::ServerOptions server_options;
+    server_options.keys = keys;
     server_options.name = "granary-metad";
     server_options.host = options.listen_host;
     server_options.port = options.listen_port;

@@ -86,6 +86,23 @@ void AddMetadMetrics(metrics::Registry& r, MetaState& s, const MetaService& serv
         [&s] { return static_cast<double>(s.leases().size()); });
   Value(r, "granary_metad_orphans", "Unlinked files kept because a client still has them open.",
         Type::kGauge, [&s] { return static_cast<double>(s.orphans().size()); });
+  // Per quota'd folder (by inode: paths cost a walk), from the in-memory table.
+  auto quota = [&r, &s](std::string name, std::string help, auto pick) {
+    r.AddCallback(std::move(name), std::move(help), Type::kGauge, {"folder"},
+                  [&s, pick](Sink& sink) {
+                    for (const auto& [dir, q] : s.quotas().List()) {
+                      sink.Add({std::to_string(dir)}, pick(q));
+                    }
+                  });
+  };
+  quota("granary_metad_quota_used_bytes", "Bytes (file sizes) below a folder with a quota.",
+        [](const Quota& q) { return static_cast<double>(q.used_bytes); });
+  quota("granary_metad_quota_max_bytes", "A folder's byte quota; 0 = no limit.",
+        [](const Quota& q) { return static_cast<double>(q.max_bytes); });
+  quota("granary_metad_quota_used_files", "Entries below a folder with a quota.",
+        [](const Quota& q) { return static_cast<double>(q.used_files); });
+  quota("granary_metad_quota_max_files", "A folder's entry quota; 0 = no limit.",
+        [](const Quota& q) { return static_cast<double>(q.max_files); });
 }
 
 }  // namespace granary::metadata

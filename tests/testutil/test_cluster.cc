@@ -127,6 +127,7 @@ std::vector<std::string> TestCluster::Args(const Daemon& d) const {
       a.insert(a.end(), {"--data-dir", d.dir + "/data" + std::to_string(k)});
     }
   }
+  if (!options_.key_file.empty()) a.insert(a.end(), {"--cluster-key-file", options_.key_file});
   std::string config = dir_ + (chunkd ? "/chunkd.toml" : "/metad.toml");
   if (fs::exists(config)) a.insert(a.end(), {"--config", config});
   return a;
@@ -249,6 +250,7 @@ Status TestCluster::WaitForNodeState(int i, bool up, std::chrono::milliseconds t
 
 Result<std::unique_ptr<Client>> TestCluster::Connect(ClientOptions options) const {
   options.meta_address = metad_.address;
+  if (options.key_file.empty()) options.key_file = options_.key_file;
   return Client::Connect(std::move(options));
 }
 

@@ -46,6 +46,9 @@ struct TestClusterOptions {
   std::chrono::milliseconds ready_timeout{20000};
   // Where the daemon binaries are; empty = GRANARY_BIN_DIR of this build.
   std::string bin_dir{};
+  // Cluster key file given to every daemon (--cluster-key-file) and, unless
+  // the caller names another, to the clients of Connect(). Empty: no key.
+  std::string key_file{};
 };
 
 class TestCluster {
@@ -61,7 +64,8 @@ class TestCluster {
   const std::string& dir() const { return dir_; }
   int num_chunkservers() const { return static_cast<int>(chunkds_.size()); }
 
-  // A client of this cluster; options.meta_address is filled in.
+  // A client of this cluster; options.meta_address is filled in, and
+  // options.key_file when empty (TestClusterOptions::key_file).
   Result<std::unique_ptr<Client>> Connect(ClientOptions options = {}) const;
 
   // Process facts. Chunk servers are numbered 0 .. num_chunkservers()-1.

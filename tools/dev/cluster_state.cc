@@ -46,6 +46,7 @@ Result<ClusterState> ReadClusterState(const std::string& path) {
   }
   ClusterState s;
   s.meta_address = root["meta_address"].value_or(std::string());
+  s.key_file = root["key_file"].value_or(std::string());
   s.started_at = root["started_at"].value_or(int64_t{0});
   if (const toml::table* m = root["metad"].as_table()) s.metad = FromToml(*m);
   if (const toml::array* cs = root["chunkd"].as_array()) {
@@ -66,6 +67,7 @@ Status WriteClusterState(const std::string& path, const ClusterState& state) {
   toml::array chunkds;
   for (const auto& c : state.chunkds) chunkds.push_back(ToToml(c));
   root.insert("chunkd", std::move(chunkds));
+  if (!state.key_file.empty()) root.insert("key_file", state.key_file);
 
   std::string tmp = path + ".tmp";
   {

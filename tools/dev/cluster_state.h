@@ -39,6 +39,9 @@ struct DaemonRecord {
 
 struct ClusterState {
   std::string meta_address;
+  // Cluster key file the daemons were started with (`dev up --key-file`);
+  // commands use it unless told otherwise. Empty: no key.
+  std::string key_file;
   int64_t started_at = 0;  // unix seconds
   DaemonRecord metad;
   std::vector<DaemonRecord> chunkds;

@@ -59,6 +59,10 @@ Status WaitForPort(DaemonRecord& d, Clock::time_point deadline) {
   }
 }
 
+std::string AbsolutePath(const std::string& path) {
+  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
+}
+
 std::vector<std::string> CommonArgs(const DaemonRecord& d, const DevUpOptions& o,
                                     const std::string& config) {
   std::vector<std::string> a = {"--listen",    "127.0.0.1:0", "--data-dir", d.data_dir(),
@@ -67,6 +71,7 @@ std::vector<std::string> CommonArgs(const DaemonRecord& d, const DevUpOptions& o
   if (!config.empty()) a.insert(a.end(), {"--config", config});
   // Port 0: the daemon binds a free port and reports it in its port file.
   if (o.metrics) a.insert(a.end(), {"--metrics-address", "127.0.0.1:0"});
+  if (!o.key_file.empty()) a.insert(a.end(), {"--cluster-key-file", AbsolutePath(o.key_file)});
   return a;
 }
 
@@ -146,6 +151,7 @@ Result<DevUpResult> DevUp(const DevUpOptions& o, std::ostream& out) {
     st.metad.name = "metad";
     st.metad.binary = metad_bin;
     st.metad.dir = dir + "/metad";
+    st.key_file = AbsolutePath(o.key_file);
     RETURN_IF_ERROR(StartDaemon(st.metad, CommonArgs(st.metad, o, AbsoluteConfig(o.metad_config))));
     started.push_back(&st.metad);
     RETURN_IF_ERROR(WriteClusterState(state_path, st));
@@ -185,6 +191,7 @@ Result<DevUpResult> DevUp(const DevUpOptions& o, std::ostream& out) {
 
   ClientOptions copts;
   copts.meta_address = st.meta_address;
+  copts.key_file = st.key_file;
   copts.rpc_timeout = std::chrono::seconds(2);
   auto client = Client::Connect(copts);
   if (!client.ok()) return stop_started(client.status());

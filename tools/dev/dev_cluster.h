@@ -35,6 +35,9 @@ struct DevUpOptions {
   bool metrics = true;
   std::string metad_config{};   // passed as --config when not empty
   std::string chunkd_config{};  // passed as --config when not empty
+  // Cluster key file given to every daemon (--cluster-key-file) and recorded
+  // in the state file, where commands find it. Empty: no key.
+  std::string key_file{};
   // Bound on waiting for the daemons to listen and the nodes to be up.
   std::chrono::milliseconds timeout{20000};
 };

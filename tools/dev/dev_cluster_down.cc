@@ -110,6 +110,7 @@ Result<DevStatusResult> DevStatus(const std::string& dir_arg) {
   }
   ClientOptions options;
   options.meta_address = st->meta_address;
+  options.key_file = st->key_file;
   options.rpc_timeout = std::chrono::seconds(5);
   auto client = Client::Connect(options);
   if (!client.ok()) {

@@ -66,6 +66,12 @@ struct ClientOptions {
   bool local_reads = true;
   // Threads doing those file reads (they block on the disk when cold).
   int local_read_threads = 4;
+  // Cluster key file (docs/security.md); its first key authenticates every
+  // connection to metad and the chunk servers. Empty (default): no key, for
+  // clusters that run without one. Connect fails with PERMISSION_DENIED for
+  // a file others may read, PERMISSION_DENIED also when the cluster refuses the key
+  // ("wrong cluster key") or wants one ("cluster requires a key").
+  std::string key_file;
 };
 
 enum class NodeAction { kStatus, kDrain, kUndrain, kRemove };
