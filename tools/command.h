@@ -56,5 +56,8 @@ void RegisterLoad(CLI::App& app, CommandContext& ctx);
 void RegisterFsck(CLI::App& app, CommandContext& ctx);
 void RegisterNode(CLI::App& app, CommandContext& ctx);
 void RegisterTrash(CLI::App& app, CommandContext& ctx);
+// Backup.
+void RegisterBackup(CLI::App& app, CommandContext& ctx);
+void RegisterRestore(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools

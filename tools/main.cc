@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
-        RegisterNode, RegisterTrash}) {
+        RegisterNode, RegisterTrash, RegisterBackup, RegisterRestore}) {
     reg(app, ctx);
   }
   try {

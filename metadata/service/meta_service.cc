@@ -116,6 +116,11 @@ void MetaService::RegisterHandlers(net::RpcServer& server) {
   Add(server, proto::META_TRASH_LIST, &TrashList);
   Add(server, proto::META_TRASH_RESTORE, &TrashRestore);
   Add(server, proto::META_TRASH_PURGE, &TrashPurge);
+  Add(server, proto::META_BACKUP_BEGIN, &BackupBegin);
+  Add(server, proto::META_BACKUP_RENEW, &BackupRenew);
+  Add(server, proto::META_BACKUP_END, &BackupEnd);
+  Add(server, proto::META_BACKUP_LIST, &BackupList);
+  Add(server, proto::META_BACKUP_METADATA, &BackupMetadata);
 }
 
 void MetaService::Start() {
