@@ -88,7 +88,9 @@ Result<std::map<std::string, Snapshot>> Capture(Client& c, const std::vector<std
   for (const std::string& p : paths) {
     Snapshot s;
     ASSIGN_OR_RETURN(s.info, c.Stat(p));
-    if (s.info.type == FileType::kFile) ASSIGN_OR_RETURN(s.contents, ReadFile(c, p));
+    if (s.info.type == FileType::kFile) {
+      ASSIGN_OR_RETURN(s.contents, ReadFile(c, p));
+    }
     ASSIGN_OR_RETURN(auto names, c.ListXattr(s.info.inode));
     for (const std::string& n : names) {
       ASSIGN_OR_RETURN(std::string v, c.GetXattr(s.info.inode, n));

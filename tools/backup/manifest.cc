@@ -114,7 +114,7 @@ std::string ToJson(const Manifest& m) {
   for (const ManifestEntry& e : m.entries) {
     json j;
     PutName(j, "path", e.path);
-    j["type"] = TypeName(e.type);
+    j["type"] = std::string(TypeName(e.type));
     j["mode"] = e.mode;
     j["uid"] = e.uid;
     j["gid"] = e.gid;
@@ -203,7 +203,9 @@ Result<Manifest> ParseManifest(std::string_view text) {
       e.replicas = j.at("replicas").get<uint32_t>();
       e.chunk_size = j.at("chunk_size").get<uint64_t>();
       e.codec = j.at("codec").get<std::string>();
-      if (e.type == FileType::kSymlink) ASSIGN_OR_RETURN(e.symlink_target, GetName(j, "target"));
+      if (e.type == FileType::kSymlink) {
+        ASSIGN_OR_RETURN(e.symlink_target, GetName(j, "target"));
+      }
       if (auto it = j.find("xattrs"); it != j.end()) {
         for (const json& xj : *it) {
           BackupXattr x;

@@ -1,6 +1,7 @@
 #include "tools/backup/restore_run.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fmt/format.h>
 #include <mutex>
@@ -186,9 +187,10 @@ Result<RestoreReport> RunRestore(Client& client, const RestoreOptions& options) 
   ASSIGN_OR_RETURN(std::vector<NodeStatus> nodes, client.ListNodes());
   const uint32_t up = static_cast<uint32_t>(
       std::count_if(nodes.begin(), nodes.end(), [](const NodeStatus& n) { return n.up && !n.draining; }));
+  std::atomic<bool> capped{false};  // set from the file threads too
   auto replicas_for = [&](uint32_t r) {
     if (up > 0 && r > up) {
-      report.replicas_capped_to = up;
+      capped = true;
       return up;
     }
     return r;
@@ -301,6 +303,7 @@ Result<RestoreReport> RunRestore(Client& client, const RestoreOptions& options) 
     if (!st.ok()) fail(path, st);
   }
   report.write_seconds = SecondsSince(write_start);
+  if (capped) report.replicas_capped_to = up;
 
   // 6. Read every restored file back and compare with the manifest.
   const auto verify_start = std::chrono::steady_clock::now();
