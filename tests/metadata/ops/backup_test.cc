@@ -74,7 +74,9 @@ class BackupTest : public testing::MetaTest {
     for (int i = 0; i < chunks; ++i) {
       auto c = Allocate(w->inode().id(), w->lease_id(), i);
       EXPECT_OK(c);
-      if (c.ok()) EXPECT_OK(Commit(w->inode().id(), w->lease_id(), *c, kMiB));
+      if (c.ok()) {
+        EXPECT_OK(Commit(w->inode().id(), w->lease_id(), *c, kMiB));
+      }
     }
     EXPECT_OK(CloseFile(w->inode().id(), w->lease_id(), chunks * kMiB));
     return w->inode().id();
