@@ -102,6 +102,7 @@ std::map<std::string, TomlSetter, std::less<>> TomlKeys(MetadOptions* o) {
   integer("wal_sync_interval_ms", &o->meta.wal_sync_interval_ms);
   integer("orphan_ttl_ms", &o->meta.orphan_ttl_ms);
   integer("trash_ms", &o->meta.trash_ms);
+  integer("backup_lease_ms", &o->meta.backup_lease_ms);
   integer("repair_delay_ms", &o->meta.repair.delay_ms);
   integer("repair_interval_ms", &o->meta.repair.interval_ms);
   integer("repair_full_scan_interval_ms", &o->meta.repair.full_scan_interval_ms);
@@ -182,6 +183,11 @@ Status ValidateMetadOptions(const MetadOptions& o) {
         "rebalance_threshold_percent and rebalance_min_bytes must not be negative");
   }
   if (o.meta.trash_ms < 0) return Status::InvalidArgument("trash_ms must not be negative");
+  // The range a backup client may ask for (ops/backup_session.cc).
+  if (o.meta.backup_lease_ms < 1000 || o.meta.backup_lease_ms > 600000) {
+    return Status::InvalidArgument(
+        fmt::format("backup_lease_ms = {} is outside 1000..600000", o.meta.backup_lease_ms));
+  }
   if (o.meta.repair.delay_ms < 0) {
     return Status::InvalidArgument("repair_delay_ms must not be negative");
   }

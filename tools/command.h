@@ -61,5 +61,8 @@ void RegisterNode(CLI::App& app, CommandContext& ctx);
 void RegisterTrash(CLI::App& app, CommandContext& ctx);
 // Security.
 void RegisterKey(CLI::App& app, CommandContext& ctx);
+// Backup.
+void RegisterBackup(CLI::App& app, CommandContext& ctx);
+void RegisterRestore(CLI::App& app, CommandContext& ctx);
 
 }  // namespace granary::tools

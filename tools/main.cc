@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterMigrate, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
         RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
-        RegisterNode, RegisterTrash, RegisterDu, RegisterQuota, RegisterKey}) {
+        RegisterNode, RegisterTrash, RegisterDu, RegisterQuota, RegisterKey, RegisterBackup,
+        RegisterRestore}) {
     reg(app, ctx);
   }
   try {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "client/src/backup_ops.h"
 #include "client/src/client_context.h"
 #include "common/codec/block.h"
 #include "client/src/convert.h"
@@ -435,6 +436,25 @@ class ClientImpl final : public Client {
     auto r = ctx_->RunSync(ctx_->Meta<proto::TrashPurgeResponse>(proto::META_TRASH_PURGE, req));
     if (!r.ok()) return r.status();
     return r->purged();
+  }
+
+  // Backup sessions (client/src/backup_ops.cc).
+  Result<BackupSession> BackupBegin(uint64_t lease_ms) override {
+    return BackupBeginAt(*ctx_, lease_ms);
+  }
+  Status BackupRenew(uint64_t session) override { return BackupRenewAt(*ctx_, session); }
+  Status BackupEnd(uint64_t session) override { return BackupEndAt(*ctx_, session); }
+  Result<BackupPage> BackupList(uint64_t session, std::string_view path, bool started,
+                                std::string_view after, uint32_t limit) override {
+    return BackupListAt(*ctx_, session, path, started, after, limit);
+  }
+  Result<MetadataPage> BackupMetadata(uint64_t session, bool started, std::string_view after_key,
+                                      uint64_t max_bytes) override {
+    return BackupMetadataAt(*ctx_, session, started, after_key, max_bytes);
+  }
+  Result<std::unique_ptr<FileReader>> OpenChunk(const ChunkLocation& chunk,
+                                                uint64_t chunk_size) override {
+    return OpenChunkAt(ctx_, chunk, chunk_size);
   }
 
  private:

@@ -39,6 +39,7 @@ ChunkLocation ToChunkLocation(const proto::ChunkInfo& c) {
   l.version = c.version();
   l.length = c.length();
   l.stored_length = c.stored_length();
+  l.block_count = c.block_count();
   for (const auto& r : c.replicas()) l.replicas.push_back({r.node_id(), r.address()});
   return l;
 }

@@ -56,6 +56,12 @@ constexpr std::array kTable = {
     std::pair{proto::META_TRASH_PURGE, kWrite},
     std::pair{proto::META_SET_QUOTA, kCluster},  // an admin's decision
     std::pair{proto::META_LIST_QUOTAS, kRead},
+    // A backup reads every record raw and holds back deletions: admins only.
+    std::pair{proto::META_BACKUP_BEGIN, kCluster},
+    std::pair{proto::META_BACKUP_RENEW, kCluster},
+    std::pair{proto::META_BACKUP_END, kCluster},
+    std::pair{proto::META_BACKUP_LIST, kCluster},
+    std::pair{proto::META_BACKUP_METADATA, kCluster},
     std::pair{proto::CHUNK_WRITE, kWrite},
     std::pair{proto::CHUNK_READ, kRead},
     std::pair{proto::CHUNK_DELETE, kCluster},

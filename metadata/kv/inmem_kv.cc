@@ -1,6 +1,39 @@
 #include "metadata/kv/inmem_kv.h"
 
 namespace granary::metadata {
+namespace {
+
+class InMemSnapshot final : public KvSnapshot {
+ public:
+  explicit InMemSnapshot(std::map<std::string, std::string, std::less<>> data)
+      : data_(std::move(data)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) override {
+    std::vector<KvPair> out;
+    for (auto it = data_.lower_bound(range.start); it != data_.end(); ++it) {
+      if (!range.end.empty() && it->first >= range.end) break;
+      if (limit != 0 && out.size() >= limit) break;
+      out.push_back({it->first, it->second});
+    }
+    return out;
+  }
+
+ private:
+  const std::map<std::string, std::string, std::less<>> data_;  // immutable: no lock
+};
+
+}  // namespace
+
+Result<std::shared_ptr<KvSnapshot>> InMemKv::NewSnapshot() {
+  std::lock_guard lock(mu_);
+  return std::shared_ptr<KvSnapshot>(std::make_shared<InMemSnapshot>(data_));
+}
 
 Result<std::optional<std::string>> InMemKv::Get(std::string_view key) {
   std::lock_guard lock(mu_);

@@ -19,6 +19,8 @@ class InMemKv final : public KvStore {
   Status Commit(const KvTxn& txn, const CommitOptions& options) override;
   // Nothing to make durable; counted for tests.
   Status Sync() override;
+  // A copy of the whole map: unit-test namespaces are small.
+  Result<std::shared_ptr<KvSnapshot>> NewSnapshot() override;
 
   // Test hooks: how many Commit calls were applied, and how many asked for sync.
   uint64_t commits() const;

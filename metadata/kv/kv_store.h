@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,6 +107,21 @@ struct CommitOptions {
   bool sync = true;
 };
 
+// A read-only view of the whole store as of the moment it was taken: later
+// commits are invisible to it. Used by backup sessions (ops/backup_*.cc), so
+// a backup reads one consistent namespace while the cluster keeps changing.
+// A snapshot pins old versions of what changes later (RocksDB keeps them out
+// of compaction; the in-memory store keeps a copy): release it soon. After
+// the store closes, its methods return UNAVAILABLE.
+// Thread safety: every method may be called concurrently from any thread.
+class KvSnapshot {
+ public:
+  virtual ~KvSnapshot() = default;
+  // As KvStore::Get and KvStore::Scan, as of the snapshot.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) = 0;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -127,6 +143,11 @@ class KvStore {
   // included (sync = false commits are otherwise durable only at the next
   // synced commit). IO_ERROR when the store cannot sync.
   virtual Status Sync() = 0;
+
+  // A snapshot of every commit that returned before this call (synced
+  // commits are durable first, as for Get). Released when the last reference
+  // goes. IO_ERROR / UNAVAILABLE from the store.
+  virtual Result<std::shared_ptr<KvSnapshot>> NewSnapshot() = 0;
 };
 
 // Evaluates one check with the store's own point read and range probe. Shared

@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
+#include <shared_mutex>
 #include <system_error>
 
 #include "common/log.h"
@@ -31,6 +32,82 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 }  // namespace
+
+// What a snapshot object and the store share: the database and the RocksDB
+// snapshot, both null once released (by the object's destructor or by
+// Close()). Reads hold `mu` shared, a release holds it exclusively, so a
+// release never pulls the snapshot from under a running read.
+struct RocksSnapshotHandle {
+  std::shared_mutex mu;
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Snapshot* snap = nullptr;
+  std::string path;
+
+  void Release() {
+    std::unique_lock lock(mu);
+    if (db != nullptr && snap != nullptr) db->ReleaseSnapshot(snap);
+    db = nullptr;
+    snap = nullptr;
+  }
+};
+
+namespace {
+
+class RocksSnapshot final : public KvSnapshot {
+ public:
+  explicit RocksSnapshot(std::shared_ptr<RocksSnapshotHandle> h) : h_(std::move(h)) {}
+  ~RocksSnapshot() override { h_->Release(); }
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::shared_lock lock(h_->mu);
+    if (h_->db == nullptr) return Status::Unavailable("snapshot of " + h_->path + " is released");
+    rocksdb::ReadOptions ro;
+    ro.snapshot = h_->snap;
+    std::string value;
+    rocksdb::Status s = h_->db->Get(ro, ToSlice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "reading a snapshot of " + h_->path);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Result<std::vector<KvPair>> Scan(const KeyRange& range, size_t limit) override {
+    std::shared_lock lock(h_->mu);
+    if (h_->db == nullptr) return Status::Unavailable("snapshot of " + h_->path + " is released");
+    rocksdb::ReadOptions ro;
+    ro.snapshot = h_->snap;
+    rocksdb::Slice upper = ToSlice(range.end);
+    if (!range.end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(ro));
+    std::vector<KvPair> out;
+    for (it->Seek(ToSlice(range.start)); it->Valid(); it->Next()) {
+      if (limit != 0 && out.size() >= limit) break;
+      out.push_back({it->key().ToString(), it->value().ToString()});
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scanning a snapshot of " + h_->path);
+    return out;
+  }
+
+ private:
+  std::shared_ptr<RocksSnapshotHandle> h_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<KvSnapshot>> RocksDbKv::NewSnapshot() {
+  if (!db_) return Status::Unavailable("metadata database " + path_ + " is closed");
+  // As for Get: a synced commit is visible only once durable.
+  RETURN_IF_ERROR(WaitDurable(LastSyncedCommit()));
+  auto h = std::make_shared<RocksSnapshotHandle>();
+  h->db = db_.get();
+  h->snap = db_->GetSnapshot();
+  h->path = path_;
+  if (h->snap == nullptr) return Status::Internal("RocksDB gave no snapshot of " + path_);
+  std::lock_guard lock(snapshots_mu_);
+  // Forget handles already released, so the list stays as long as the live set.
+  std::erase_if(snapshots_, [](const std::weak_ptr<RocksSnapshotHandle>& w) { return w.expired(); });
+  snapshots_.push_back(h);
+  return std::shared_ptr<KvSnapshot>(std::make_shared<RocksSnapshot>(std::move(h)));
+}
 
 Result<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(const RocksDbKvOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("RocksDB path is empty");
@@ -66,6 +143,13 @@ RocksDbKv::~RocksDbKv() {
 Status RocksDbKv::Close() {
   std::lock_guard lock(write_mu_);
   if (!db_) return Status::Ok();
+  {
+    std::lock_guard snap_lock(snapshots_mu_);
+    for (auto& w : snapshots_) {
+      if (auto h = w.lock()) h->Release();
+    }
+    snapshots_.clear();
+  }
   Status result = FromRocks(db_->FlushWAL(/*sync=*/true), "syncing WAL of " + path_);
   rocksdb::FlushOptions flush;
   flush.wait = true;

@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "metadata/kv/kv_store.h"
 
@@ -39,6 +40,8 @@ class DB;
 }
 
 namespace granary::metadata {
+
+struct RocksSnapshotHandle;
 
 struct RocksDbKvOptions {
   // Folder of the database; created (with parents) when missing.
@@ -66,6 +69,9 @@ class RocksDbKv final : public KvStore {
   // Joins the group commit as a synced commit without a batch: the WAL fsync
   // it waits for covers every batch written before, unsynced ones included.
   Status Sync() override;
+  // A RocksDB snapshot (rocksdb::DB::GetSnapshot). Close() releases every
+  // snapshot still held; they answer UNAVAILABLE afterwards.
+  Result<std::shared_ptr<KvSnapshot>> NewSnapshot() override;
 
   // Syncs the WAL, flushes the memtable (so the next open replays little) and
   // closes the database. Later calls on this object return UNAVAILABLE.
@@ -97,6 +103,11 @@ class RocksDbKv final : public KvStore {
   uint64_t durable_seq_ = 0;  // synced commits known to be on disk
   bool syncing_ = false;      // a thread is running the WAL fsync
   Status sync_error_;         // first failed fsync: fatal
+
+  // Snapshots handed out and not yet released, so Close() can release them
+  // (RocksDB refuses to close with snapshots held). Under snapshots_mu_.
+  std::mutex snapshots_mu_;
+  std::vector<std::weak_ptr<RocksSnapshotHandle>> snapshots_;
 };
 
 }  // namespace granary::metadata

@@ -21,6 +21,9 @@ Status Heartbeat(MetaState& s, const proto::HeartbeatRequest& req,
   RETURN_IF_ERROR(MarkBadReplicas(s, node.node_id(), req.lost_chunks(), "lost by its node"));
   const uint32_t limit = s.options().deletions_per_heartbeat;
   if (limit == 0) return Status::Ok();
+  // An open backup session may still read any replica its snapshot names:
+  // the deletions stay queued until the last session ends or expires.
+  if (s.backups().AnyOpen(s.clock().SteadyMs())) return Status::Ok();
   ASSIGN_OR_RETURN(std::vector<KvPair> queued,
                    s.kv().Scan(KeyRange::Prefix(GarbagePrefix(node.node_id())), limit));
   if (queued.empty()) return Status::Ok();

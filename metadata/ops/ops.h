@@ -94,6 +94,18 @@ Status ListQuotas(MetaState& s, const proto::ListQuotasRequest& req,
                   proto::ListQuotasResponse* resp);
 Status TrashPurge(MetaState& s, const proto::TrashPurgeRequest& req,
                   proto::TrashPurgeResponse* resp);
+// Backup sessions (docs/backup.md): a snapshot of the store with a lease, the
+// namespace and the raw store as of that snapshot. NOT_FOUND: the session is
+// unknown, ended or expired.
+Status BackupBegin(MetaState& s, const proto::BackupBeginRequest& req,
+                   proto::BackupBeginResponse* resp);
+Status BackupRenew(MetaState& s, const proto::BackupRenewRequest& req,
+                   proto::BackupRenewResponse* resp);
+Status BackupEnd(MetaState& s, const proto::BackupEndRequest& req, proto::BackupEndResponse* resp);
+Status BackupList(MetaState& s, const proto::BackupListRequest& req,
+                  proto::BackupListResponse* resp);
+Status BackupMetadata(MetaState& s, const proto::BackupMetadataRequest& req,
+                      proto::BackupMetadataResponse* resp);
 // Marks replicas of `node_id` bad (heartbeat lost_chunks, ReportReplicas).
 Status MarkBadReplicas(MetaState& s, const std::string& node_id,
                        const google::protobuf::RepeatedPtrField<proto::ChunkRef>& chunks,

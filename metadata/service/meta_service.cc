@@ -118,6 +118,11 @@ void MetaService::RegisterHandlers(net::RpcServer& server) {
   Add(server, proto::META_TRASH_PURGE, &TrashPurge);
   Add(server, proto::META_SET_QUOTA, &SetQuota);
   Add(server, proto::META_LIST_QUOTAS, &ListQuotas);
+  Add(server, proto::META_BACKUP_BEGIN, &BackupBegin);
+  Add(server, proto::META_BACKUP_RENEW, &BackupRenew);
+  Add(server, proto::META_BACKUP_END, &BackupEnd);
+  Add(server, proto::META_BACKUP_LIST, &BackupList);
+  Add(server, proto::META_BACKUP_METADATA, &BackupMetadata);
 }
 
 void MetaService::Start() {

@@ -17,6 +17,7 @@
 #include "common/proto/granary.pb.h"
 #include "metadata/kv/kv_store.h"
 #include "metadata/placement/placement.h"
+#include "metadata/state/backup_sessions.h"
 #include "metadata/state/bad_replicas.h"
 #include "metadata/state/clock.h"
 #include "metadata/state/dir_times.h"
@@ -100,6 +101,10 @@ struct MetaOptions {
   // trash before they are freed; granary trash ls|restore|purge. 0 = no
   // trash: removed files are freed at once. Default 0.
   int64_t trash_ms = 0;
+  // Lease of a backup session when its client asks for none, ms: a session
+  // not renewed for this long ends, and replica deletions held for it resume.
+  // Default 60000. Clients may ask for 1000..600000.
+  int64_t backup_lease_ms = 60000;
 };
 
 class MetaState {
@@ -120,6 +125,7 @@ class MetaState {
   BadReplicas& bad_replicas() { return bad_replicas_; }
   RepairStats& repair_stats() { return repair_stats_; }
   QuotaTable& quotas() { return quotas_; }
+  BackupSessions& backups() { return backups_; }
 
   // The commit options of a namespace change: synced unless the client asked
   // for lazy durability. Lazy ones are remembered so upkeep syncs the WAL.
@@ -162,6 +168,7 @@ class MetaState {
   BadReplicas bad_replicas_;
   RepairStats repair_stats_;
   QuotaTable quotas_;
+  BackupSessions backups_;
   // A lazy commit happened since the last sync started.
   std::atomic<bool> lazy_unsynced_{false};
   std::atomic<int64_t> last_sync_ms_{0};  // Clock::SteadyMs() of the last sync

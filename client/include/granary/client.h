@@ -147,6 +147,7 @@ struct ChunkLocation {
   uint64_t version = 0;
   uint64_t length = 0;         // raw bytes
   uint64_t stored_length = 0;  // bytes on disk per replica
+  uint32_t block_count = 0;    // encoded blocks in the chunk file
   std::vector<ReplicaInfo> replicas;
 };
 
@@ -257,6 +258,43 @@ struct OpenFileOptions {
   bool write = false;     // take the file's write lease
   bool truncate = false;  // with write: cut to 0 bytes at open (O_TRUNC)
   Durability durability = Durability::kLazy;  // of size/mtime commits at Flush()
+};
+
+// ---------------------------------------------------------------- backup sessions
+// A backup session pins a point-in-time snapshot of the namespace in metad and
+// holds back replica deletions while it is open, so every chunk version the
+// snapshot names stays readable (docs/backup.md). Renew it well within
+// `lease_ms` (BackupRenew); a session not renewed expires, and with it the hold.
+
+struct BackupSession {
+  uint64_t id = 0;
+  uint64_t lease_ms = 0;
+  int64_t snapshot_unix_ms = 0;  // metad's wall clock when the snapshot was taken
+};
+
+struct BackupXattr {
+  std::string name;
+  std::string value;
+};
+
+// One namespace entry as of the snapshot.
+struct BackupEntry {
+  std::string path;  // relative to the listed subtree; "" is its root
+  FileInfo info;
+  std::vector<ChunkLocation> chunks;  // committed chunks in chunk_index order
+  bool has_inline_data = false;       // a small file kept in metad: `inline_data`
+  std::string inline_data;
+  std::vector<BackupXattr> xattrs;    // every stored extended attribute, by name
+};
+
+struct BackupPage {
+  std::vector<BackupEntry> entries;  // depth first, parents before children
+  bool more = false;                 // ask again with after = entries.back().path
+};
+
+struct MetadataPage {
+  std::vector<std::pair<std::string, std::string>> pairs;  // raw store keys, in order
+  bool more = false;
 };
 
 // Random-access handle on one file: reads, writes at any offset, truncate.
@@ -424,6 +462,23 @@ class Client {
   virtual Result<QuotaStatus> SetQuota(std::string_view path, uint64_t max_bytes,
                                        uint64_t max_files) = 0;
   virtual Result<std::vector<QuotaStatus>> ListQuotas() = 0;
+  // Backup sessions (see BackupSession above). BackupList pages through the
+  // subtree at `path` as of the snapshot: `started` false for the first page,
+  // then true with `after` = the previous page's last path. BackupMetadata
+  // pages through every key of the snapshot after `after_key` (`started` as
+  // above), about `max_bytes` a page. NOT_FOUND: the session expired or ended.
+  virtual Result<BackupSession> BackupBegin(uint64_t lease_ms) = 0;
+  virtual Status BackupRenew(uint64_t session) = 0;
+  virtual Status BackupEnd(uint64_t session) = 0;
+  virtual Result<BackupPage> BackupList(uint64_t session, std::string_view path, bool started,
+                                        std::string_view after, uint32_t limit) = 0;
+  virtual Result<MetadataPage> BackupMetadata(uint64_t session, bool started,
+                                              std::string_view after_key, uint64_t max_bytes) = 0;
+  // A reader over one chunk version (bytes [0, chunk.length)) of a file with
+  // chunk size `chunk_size`, wherever the namespace has moved since: replica
+  // failover, local reads and verification as for any file.
+  virtual Result<std::unique_ptr<FileReader>> OpenChunk(const ChunkLocation& chunk,
+                                                        uint64_t chunk_size) = 0;
 
   // Bytes this client has read straight from replica files of chunk servers
   // on its own host (ClientOptions::local_reads).

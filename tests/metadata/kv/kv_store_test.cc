@@ -198,6 +198,47 @@ TEST_P(KvStoreTest, SyncAlongsideUnsyncedCommits) {
   EXPECT_EQ(all->size(), 100u);
 }
 
+// A snapshot sees the store as of NewSnapshot: later puts, overwrites and
+// deletes are invisible to its Get and Scan, and the live store sees them.
+TEST_P(KvStoreTest, SnapshotIgnoresLaterCommits) {
+  ASSERT_OK(Put("a", "1"));
+  ASSERT_OK(Put("b", "2"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<KvSnapshot> snap, kv_->NewSnapshot());
+  ASSERT_OK(Put("a", "changed"));
+  ASSERT_OK(Put("c", "3"));
+  KvTxn del;
+  del.Delete("b");
+  ASSERT_OK(kv_->Commit(del, {}));
+
+  ASSERT_OK_AND_ASSIGN(auto a, snap->Get("a"));
+  EXPECT_EQ(a, std::optional<std::string>("1"));
+  ASSERT_OK_AND_ASSIGN(auto c, snap->Get("c"));
+  EXPECT_FALSE(c.has_value());
+  ASSERT_OK_AND_ASSIGN(auto all, snap->Scan(KeyRange{}, 0));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "a");
+  EXPECT_EQ(all[1].key, "b");
+  EXPECT_EQ(all[1].value, "2");
+  ASSERT_OK_AND_ASSIGN(auto limited, snap->Scan(KeyRange{"b", ""}, 1));
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0].key, "b");
+
+  EXPECT_EQ(Read("a"), std::optional<std::string>("changed"));
+  EXPECT_FALSE(Read("b").has_value());
+}
+
+// Snapshots are independent, and releasing one leaves the other intact.
+TEST_P(KvStoreTest, SnapshotsAreIndependent) {
+  ASSERT_OK(Put("k", "v1"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<KvSnapshot> first, kv_->NewSnapshot());
+  ASSERT_OK(Put("k", "v2"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<KvSnapshot> second, kv_->NewSnapshot());
+  ASSERT_OK(Put("k", "v3"));
+  first.reset();
+  ASSERT_OK_AND_ASSIGN(auto v, second->Get("k"));
+  EXPECT_EQ(v, std::optional<std::string>("v2"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "RocksDb" : "InMem"; });
 
@@ -210,6 +251,20 @@ TEST(KeyRange, PrefixSuccessor) {
   EXPECT_TRUE(r.Contains(std::string("ab\xff\xff", 4)));
   EXPECT_FALSE(r.Contains("ac"));
   EXPECT_FALSE(r.Contains("aa"));
+}
+
+// Close() releases snapshots still held (RocksDB refuses to close with
+// snapshots alive); the snapshot then answers UNAVAILABLE.
+TEST(RocksDbKv, CloseReleasesHeldSnapshots) {
+  TempDir dir;
+  auto kv = RocksDbKv::Open({.path = dir.path() + "/db"});
+  ASSERT_OK(kv);
+  KvTxn txn;
+  txn.Put("k", "v");
+  ASSERT_OK((*kv)->Commit(txn, {}));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<KvSnapshot> snap, (*kv)->NewSnapshot());
+  ASSERT_OK((*kv)->Close());
+  EXPECT_ERROR(snap->Get("k"), proto::UNAVAILABLE);
 }
 
 TEST(RocksDbKv, ReopenKeepsCommittedData) {

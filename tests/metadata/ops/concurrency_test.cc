@@ -31,6 +31,7 @@ class SlowCommitKv final : public KvStore {
     return kv_->Commit(txn, options);
   }
   Status Sync() override { return kv_->Sync(); }
+  Result<std::shared_ptr<KvSnapshot>> NewSnapshot() override { return kv_->NewSnapshot(); }
 
  private:
   std::unique_ptr<KvStore> kv_;

@@ -1,0 +1,201 @@
+#include "tools/backup/pool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "common/checksum/xxh3.h"
+#include "common/codec/zstd_ctx.h"
+
+namespace granary::tools::backup {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'G', 'R', 'B', 'K', 'O', 'B', 'J', '1'};
+constexpr size_t kHeaderBytes = 32;
+// zstd level 1: the fastest level that still squeezes text and bf16-ish data;
+// backups are bound by reading the cluster and by this compressor.
+constexpr int kZstdLevel = 1;
+
+Status Errno(const std::string& what, const std::string& path, int err) {
+  std::string msg = what + " " + path + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  if (err == ENOSPC) return Status::NoSpace(msg);
+  return Status::IoError(msg);
+}
+
+void PutU64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
+  return v;
+}
+
+Status WriteAllFd(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return Errno("writing", path, errno);
+    data.remove_prefix(static_cast<size_t>(w));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("creating", tmp, errno);
+  Status st = WriteAllFd(fd, data, tmp);
+  if (st.ok() && ::fdatasync(fd) != 0) st = Errno("syncing", tmp, errno);
+  if (::close(fd) != 0 && st.ok()) st = Errno("closing", tmp, errno);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("renaming", tmp, errno);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
+}
+
+Status SyncFolder(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("opening folder", path, errno);
+  Status st;
+  if (::fsync(fd) != 0) st = Errno("syncing folder", path, errno);
+  ::close(fd);
+  return st;
+}
+
+Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("opening", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("stat of", path, errno);
+    ::close(fd);
+    return s;
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Status::Corruption(
+        fmt::format("{} holds {} bytes, more than {} expected", path, st.st_size, max_bytes));
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t r = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      Status s = Errno("reading", path, errno);
+      ::close(fd);
+      return s;
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  out.resize(done);
+  return out;
+}
+
+Result<ChunkPool> ChunkPool::Open(std::string dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("creating " + dir + ": " + ec.message());
+  return ChunkPool(std::move(dir));
+}
+
+std::string ChunkPool::ChunkObjectName(uint64_t chunk_id, uint64_t version) {
+  // Sharded by the low byte of the id, so no folder holds every object.
+  return fmt::format("{:02x}/c{}-v{}", chunk_id & 0xff, chunk_id, version);
+}
+
+std::string ChunkPool::InlineObjectName(std::string_view xxh128_hex) {
+  return fmt::format("inline/{}", xxh128_hex);
+}
+
+Result<uint64_t> ChunkPool::StoredRawLength(const std::string& name) const {
+  const std::string path = dir_ + "/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("opening object", path, errno);
+  char header[kHeaderBytes];
+  ssize_t r = ::pread(fd, header, sizeof(header), 0);
+  ::close(fd);
+  if (r != static_cast<ssize_t>(kHeaderBytes) || std::memcmp(header, kMagic, 8) != 0) {
+    return Status::Corruption("object " + path + " has no valid header");
+  }
+  return GetU64(header + 8);
+}
+
+Result<uint64_t> ChunkPool::Put(const std::string& name, std::string_view raw) const {
+  const std::string path = dir_ + "/" + name;
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) return Status::IoError("creating folder for " + path + ": " + ec.message());
+  std::string obj(kHeaderBytes + ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compressCCtx(codec::ThreadCCtx(), obj.data() + kHeaderBytes,
+                               obj.size() - kHeaderBytes, raw.data(), raw.size(), kZstdLevel);
+  if (ZSTD_isError(n)) {
+    return Status::Internal(fmt::format("compressing {}: {}", name, ZSTD_getErrorName(n)));
+  }
+  obj.resize(kHeaderBytes + n);
+  std::memcpy(obj.data(), kMagic, 8);
+  PutU64(obj.data() + 8, raw.size());
+  PutU64(obj.data() + 16, checksum::Xxh3(raw.data(), raw.size()));
+  PutU64(obj.data() + 24, checksum::Xxh3(obj.data() + kHeaderBytes, n));
+  RETURN_IF_ERROR(WriteFileAtomic(path, obj));
+  return static_cast<uint64_t>(obj.size());
+}
+
+Result<std::string> ChunkPool::Get(const std::string& name) const {
+  const std::string path = dir_ + "/" + name;
+  // A compressed object is at most the bound of its largest raw size.
+  ASSIGN_OR_RETURN(std::string obj,
+                   ReadLocalFile(path, kHeaderBytes + ZSTD_compressBound(kMaxObjectRawBytes)));
+  if (obj.size() < kHeaderBytes || std::memcmp(obj.data(), kMagic, 8) != 0) {
+    return Status::Corruption("object " + path + " has no valid header");
+  }
+  const uint64_t raw_len = GetU64(obj.data() + 8);
+  const uint64_t raw_sum = GetU64(obj.data() + 16);
+  const uint64_t packed_sum = GetU64(obj.data() + 24);
+  if (raw_len > kMaxObjectRawBytes) {
+    return Status::Corruption(fmt::format("object {} claims {} raw bytes", path, raw_len));
+  }
+  const char* packed = obj.data() + kHeaderBytes;
+  const size_t packed_len = obj.size() - kHeaderBytes;
+  if (checksum::Xxh3(packed, packed_len) != packed_sum) {
+    return Status::Corruption("object " + path + ": checksum of the compressed bytes mismatches");
+  }
+  const unsigned long long frame = ZSTD_getFrameContentSize(packed, packed_len);
+  if (frame != raw_len) {
+    return Status::Corruption(fmt::format("object {}: frame holds {} bytes, header says {}", path,
+                                          frame, raw_len));
+  }
+  std::string raw(static_cast<size_t>(raw_len), '\0');
+  size_t n = ZSTD_decompressDCtx(codec::ThreadDCtx(), raw.data(), raw.size(), packed, packed_len);
+  if (ZSTD_isError(n) || n != raw_len) {
+    return Status::Corruption("object " + path + ": the zstd frame does not decode");
+  }
+  if (checksum::Xxh3(raw.data(), raw.size()) != raw_sum) {
+    return Status::Corruption("object " + path + ": checksum of the decoded bytes mismatches");
+  }
+  return raw;
+}
+
+Status ChunkPool::SyncFolders() const {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.is_directory()) RETURN_IF_ERROR(SyncFolder(e.path().string()));
+  }
+  if (ec) return Status::IoError("listing " + dir_ + ": " + ec.message());
+  return SyncFolder(dir_);
+}
+
+}  // namespace granary::tools::backup
