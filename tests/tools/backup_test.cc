@@ -226,16 +226,17 @@ TEST_F(BackupCli, IncrementalRunsCopyOnlyChangedChunks) {
   EXPECT_EQ(CountChunkObjects(dest_.path()), 6u);
   ASSERT_EQ(Runs(dest_.path()).size(), 3u);
 
-  // Each run restores its own point in time.
+  // Each run restores its own point in time (the backed-up root, /, lands at
+  // --path: /d/b.bin at /old/d/b.bin).
   const std::vector<std::string> runs = Runs(dest_.path());
   auto old = Granary(*cluster, {"restore", dest_.path(), "--backup", runs[0], "--path", "/old"});
   ASSERT_EQ(old.exit_code, 0) << old.out << old.err;
-  ASSERT_OK_AND_ASSIGN(std::string restored_b, ReadFile(*c, "/old/b.bin"));
+  ASSERT_OK_AND_ASSIGN(std::string restored_b, ReadFile(*c, "/old/d/b.bin"));
   EXPECT_EQ(restored_b, b);
   auto latest = Granary(*cluster, {"restore", dest_.path(), "--path", "/new"});
   ASSERT_EQ(latest.exit_code, 0) << latest.out << latest.err;
   ASSERT_OK_AND_ASSIGN(std::string now_b, ReadFile(*c, "/d/b.bin"));
-  ASSERT_OK_AND_ASSIGN(std::string new_b, ReadFile(*c, "/new/b.bin"));
+  ASSERT_OK_AND_ASSIGN(std::string new_b, ReadFile(*c, "/new/d/b.bin"));
   EXPECT_EQ(new_b, now_b);
   EXPECT_NE(new_b, b);
 }
