@@ -136,9 +136,12 @@ struct CopyJob {
   uint64_t chunk_size = 0;
 };
 
-Result<std::string> ReadChunk(Client& client, const CopyJob& job) {
+// Reads the chunk into `data`, a buffer each worker keeps: a fresh 64 MiB
+// string per chunk cost a zero fill and a page fault per page, about half
+// of a backup's time in a profile.
+Status ReadChunk(Client& client, const CopyJob& job, std::string& data) {
   ASSIGN_OR_RETURN(auto reader, client.OpenChunk(job.chunk, job.chunk_size));
-  std::string data(static_cast<size_t>(job.chunk.length), '\0');
+  data.resize(static_cast<size_t>(job.chunk.length));
   uint64_t done = 0;
   while (done < data.size()) {
     const size_t want = static_cast<size_t>(
@@ -153,7 +156,7 @@ Result<std::string> ReadChunk(Client& client, const CopyJob& job) {
     return Status::Corruption(fmt::format("chunk {} v{}: read {} of {} bytes", job.chunk.chunk_id,
                                           job.chunk.version, done, data.size()));
   }
-  return data;
+  return Status::Ok();
 }
 
 // The XXH3-128 of a file's contents from the pool objects it names.
@@ -282,7 +285,8 @@ Result<Manifest> RunBackup(Client& client, const BackupOptions& options) {
   RETURN_IF_ERROR(RunParallel(options.jobs, todo.size(), [&](size_t i) -> Status {
     RETURN_IF_ERROR(keeper.error());
     const CopyJob& job = *todo[i];
-    ASSIGN_OR_RETURN(std::string data, ReadChunk(client, job));
+    thread_local std::string data;
+    RETURN_IF_ERROR(ReadChunk(client, job, data));
     ASSIGN_OR_RETURN(uint64_t written, pool.Put(job.object, data));
     progress.AddBytes(data.size());
     progress.FileDone();

@@ -139,7 +139,9 @@ Result<uint64_t> ChunkPool::Put(const std::string& name, std::string_view raw) c
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return Status::IoError("creating folder for " + path + ": " + ec.message());
-  std::string obj(kHeaderBytes + ZSTD_compressBound(raw.size()), '\0');
+  // Kept per thread: see ReadChunk in backup_run.cc.
+  thread_local std::string obj;
+  obj.resize(kHeaderBytes + ZSTD_compressBound(raw.size()));
   size_t n = ZSTD_compressCCtx(codec::ThreadCCtx(), obj.data() + kHeaderBytes,
                                obj.size() - kHeaderBytes, raw.data(), raw.size(), kZstdLevel);
   if (ZSTD_isError(n)) {
