@@ -96,24 +96,13 @@ int RunChunkd(const ChunkdOptions& o) {
 
   // Cluster keys: the server accepts every key of the file; this server's
   // own calls (to metad, down the chain) use its cluster key.
-  std::shared_ptr<const net::KeyRing> keys;
-  std::shared_ptr<const net::ClusterKey> own_key;
-  if (!o.cluster_key_file.empty()) {
-    auto ring = net::KeyRing::Load(o.cluster_key_file);
-    if (!ring.ok()) {
-      LOG_ERROR("cluster_key_file: {}", ring.status().ToString());
-      return 1;
-    }
-    auto own = (*ring)->DaemonKey();
-    if (!own.ok()) {
-      LOG_ERROR("cluster_key_file: {}", own.status().ToString());
-      return 1;
-    }
-    keys = *ring;
-    own_key = *own;
-    LOG_INFO("cluster key file {}: {} keys; connections must authenticate", o.cluster_key_file,
-             keys->keys().size());
+  auto daemon_keys = net::LoadDaemonKeys(o.cluster_key_file);
+  if (!daemon_keys.ok()) {
+    LOG_ERROR("cluster_key_file: {}", daemon_keys.status().ToString());
+    return 1;
   }
+  std::shared_ptr<const net::KeyRing> keys = daemon_keys->ring;
+  std::shared_ptr<const net::ClusterKey> own_key = daemon_keys->own;
 
   asio::thread_pool disk(static_cast<size_t>(o.disk_threads));
   asio::io_context io(o.io_threads);

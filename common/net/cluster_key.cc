@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "common/log.h"
+
 namespace granary::net {
 namespace {
 
@@ -165,6 +167,16 @@ Result<std::shared_ptr<const ClusterKey>> LoadClientKey(const std::string& path)
   if (path.empty()) return std::shared_ptr<const ClusterKey>();
   ASSIGN_OR_RETURN(std::shared_ptr<const KeyRing> ring, KeyRing::Load(path));
   return std::make_shared<const ClusterKey>(*ring->First());
+}
+
+Result<DaemonKeys> LoadDaemonKeys(const std::string& path) {
+  DaemonKeys k;
+  if (path.empty()) return k;
+  ASSIGN_OR_RETURN(k.ring, KeyRing::Load(path));
+  ASSIGN_OR_RETURN(k.own, k.ring->DaemonKey());
+  LOG_INFO("cluster key file {}: {} keys; connections must authenticate", path,
+           k.ring->keys().size());
+  return k;
 }
 
 Result<ClusterKey> GenerateClusterKey(std::string id, KeyRole role, size_t bytes) {

@@ -76,6 +76,17 @@ class KeyRing {
 // null, no key (the wire stays unauthenticated).
 Result<std::shared_ptr<const ClusterKey>> LoadClientKey(const std::string& path);
 
+// A daemon's keys: every key of its file is accepted from peers, and its
+// own calls (registration, heartbeats, chain forwarding, repair) use `own`,
+// its cluster key. Both null for an empty path (no authentication).
+struct DaemonKeys {
+  std::shared_ptr<const KeyRing> ring;
+  std::shared_ptr<const ClusterKey> own;
+};
+// Loads `path` for a daemon and logs how many keys it holds. Errors as
+// KeyRing::Load, and INVALID_ARGUMENT for a file with no `cluster` key.
+Result<DaemonKeys> LoadDaemonKeys(const std::string& path);
+
 // A new key with `bytes` bytes of secret from OpenSSL's CSPRNG (RAND_bytes).
 // Errors: INVALID_ARGUMENT for a bad id or too short a secret, INTERNAL when
 // the generator fails.

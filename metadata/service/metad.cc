@@ -54,24 +54,14 @@ int RunMetad(const MetadOptions& options) {
 
   // Cluster keys: every key of the file is accepted; metad's own calls to
   // chunk servers use its cluster key.
-  std::shared_ptr<const net::KeyRing> keys;
-  MetaServiceOptions service_options = options.service;
-  if (!options.cluster_key_file.empty()) {
-    auto ring = net::KeyRing::Load(options.cluster_key_file);
-    if (!ring.ok()) {
-      LOG_ERROR("cluster_key_file: {}", ring.status().ToString());
-      return 1;
-    }
-    auto own = (*ring)->DaemonKey();
-    if (!own.ok()) {
-      LOG_ERROR("cluster_key_file: {}", own.status().ToString());
-      return 1;
-    }
-    keys = *ring;
-    service_options.cluster_key = *own;
-    LOG_INFO("cluster key file {}: {} keys; connections must authenticate",
-             options.cluster_key_file, keys->keys().size());
+  auto daemon_keys = net::LoadDaemonKeys(options.cluster_key_file);
+  if (!daemon_keys.ok()) {
+    LOG_ERROR("cluster_key_file: {}", daemon_keys.status().ToString());
+    return 1;
   }
+  std::shared_ptr<const net::KeyRing> keys = daemon_keys->ring;
+  MetaServiceOptions service_options = options.service;
+  service_options.cluster_key = daemon_keys->own;
 
   int exit_code = 0;
   {
