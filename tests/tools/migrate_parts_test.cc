@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/testutil/status_matchers.h"
-#include "tools/migrate/content_hash.h"
+#include "tools/content_hash.h"
 #include "tools/migrate/location.h"
 #include "tools/migrate/plan.h"
 #include "tools/migrate/rate_limiter.h"

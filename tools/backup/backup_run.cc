@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "tools/backup/checkpoint.h"
-#include "tools/backup/content_hash.h"
+#include "tools/content_hash.h"
 #include "tools/backup/pool.h"
 #include "tools/cli_util.h"
 #include "tools/transfer.h"
@@ -161,7 +161,7 @@ Status ReadChunk(Client& client, const CopyJob& job, std::string& data) {
 
 // The XXH3-128 of a file's contents from the pool objects it names.
 Result<std::string> ChecksumFromPool(const ChunkPool& pool, const ManifestEntry& e) {
-  ContentHash h;
+  ContentHasher h;
   if (e.has_inline) {
     ASSIGN_OR_RETURN(std::string raw, pool.Get(e.inline_object));
     const uint64_t n = std::min<uint64_t>(raw.size(), e.size);

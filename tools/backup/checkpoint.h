@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "tools/backup/content_hash.h"
+#include "tools/content_hash.h"
 
 namespace granary::tools::backup {
 
@@ -49,7 +49,7 @@ class CheckpointWriter {
   std::string path_;
   std::FILE* f_;
   uint64_t records_ = 0;
-  ContentHash hash_;
+  ContentHasher hash_;
 };
 
 // Reads a checkpoint, checking every record, and calls `fn` for each pair.

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "tools/backup/backup_run.h"
-#include "tools/backup/content_hash.h"
+#include "tools/content_hash.h"
 #include "tools/backup/manifest.h"
 #include "tools/backup/pool.h"
 #include "tools/cli_util.h"
@@ -114,7 +114,7 @@ Status VerifyFile(Client& client, const ManifestEntry& e, const std::string& pat
     return Status::Corruption(
         fmt::format("restored size {} differs from the backup's {}", reader->size(), e.size));
   }
-  ContentHash h;
+  ContentHasher h;
   std::string buf(static_cast<size_t>(std::min<uint64_t>(kVerifyBytes, std::max<uint64_t>(e.size, 1))),
                   '\0');
   while (h.fed() < e.size) {

@@ -1,6 +1,6 @@
 #include "tools/migrate/copy_job.h"
 
-#include "tools/migrate/content_hash.h"
+#include "tools/content_hash.h"
 
 namespace granary::tools::migrate {
 namespace {

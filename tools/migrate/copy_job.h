@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "common/status.h"
-#include "tools/migrate/content_hash.h"
+#include "tools/content_hash.h"
 #include "tools/migrate/plan.h"
 #include "tools/migrate/rate_limiter.h"
 #include "tools/migrate/tree.h"
