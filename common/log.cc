@@ -3,6 +3,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
+
 namespace granary {
 
 Status InitLogging(std::string_view process_name, std::string_view level, std::string_view file) {
@@ -23,7 +25,10 @@ Status InitLogging(std::string_view process_name, std::string_view level, std::s
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %n[%t] %v");
   logger->set_level(lvl);
-  logger->flush_on(spdlog::level::info);
+  // Warnings and info lines reach the file at once; at debug level so does
+  // every line, so someone following a request (trace=...) sees it as it
+  // happens rather than when a buffer fills.
+  logger->flush_on(std::min(lvl, spdlog::level::info));
   spdlog::set_default_logger(logger);
   spdlog::set_level(lvl);
   return Status::Ok();

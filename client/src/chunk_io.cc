@@ -23,7 +23,7 @@ void FillChain(const proto::ChunkInfo& chunk, proto::ChunkWriteRequest* req) {
 
 net::Awaitable<Status> SendPiece(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                  uint32_t first_block, uint32_t block_count, uint64_t offset,
-                                 net::SharedBuffer piece) {
+                                 net::SharedBuffer piece, net::TraceId trace) {
   if (chunk.replicas().empty()) co_return Status::Internal(ChunkName(chunk) + " has no replicas");
   proto::ChunkWriteRequest req;
   FillChain(chunk, &req);
@@ -32,16 +32,17 @@ net::Awaitable<Status> SendPiece(ClientContext& ctx, const proto::ChunkInfo& chu
   req.set_block_count(block_count);
   const std::string& head = chunk.replicas(0).address();
   auto r = co_await ctx.chunk_servers().Call<proto::ChunkWriteResponse>(
-      head, proto::CHUNK_WRITE, req, ctx.timeout(), std::move(piece));
+      head, proto::CHUNK_WRITE, req, ctx.timeout(), std::move(piece), nullptr, trace);
   if (!r.ok()) {
-    co_return r.status().WithContext("writing " + ChunkName(chunk) + " block " +
-                                     std::to_string(first_block) + " via " + head);
+    co_return net::WithTrace(r.status().WithContext("writing " + ChunkName(chunk) + " block " +
+                                                    std::to_string(first_block) + " via " + head),
+                             trace);
   }
   co_return Status::Ok();
 }
 
 net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo& chunk,
-                                     bool fsync) {
+                                     bool fsync, net::TraceId trace) {
   if (chunk.replicas().empty()) co_return Status::Internal(ChunkName(chunk) + " has no replicas");
   proto::ChunkWriteRequest req;
   FillChain(chunk, &req);
@@ -52,8 +53,11 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
   req.set_fsync(fsync);
   const std::string& head = chunk.replicas(0).address();
   auto r = co_await ctx.chunk_servers().Call<proto::ChunkWriteResponse>(
-      head, proto::CHUNK_WRITE, req, ctx.timeout());
-  if (!r.ok()) co_return r.status().WithContext("committing " + ChunkName(chunk) + " via " + head);
+      head, proto::CHUNK_WRITE, req, ctx.timeout(), nullptr, nullptr, trace);
+  if (!r.ok()) {
+    co_return net::WithTrace(
+        r.status().WithContext("committing " + ChunkName(chunk) + " via " + head), trace);
+  }
   co_return Status::Ok();
 }
 
@@ -64,8 +68,9 @@ namespace {
 // replica tried and `what` was asked.
 net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                         const proto::ChunkReadRequest& req, size_t preferred,
-                                        const std::string& what, proto::ChunkReadResponse* resp,
-                                        Buffer* payload, size_t* served = nullptr) {
+                                        const std::string& what, net::TraceId trace,
+                                        proto::ChunkReadResponse* resp, Buffer* payload,
+                                        size_t* served = nullptr) {
   const int n = chunk.replicas_size();
   if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
   std::string errors;
@@ -93,7 +98,7 @@ net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkIn
       }
     }
     auto r = co_await ctx.chunk_servers().Call<proto::ChunkReadResponse>(
-        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, payload);
+        replica.address(), proto::CHUNK_READ, req, ctx.timeout(), nullptr, payload, trace);
     if (!errors.empty()) errors += "; ";
     if (!r.ok()) {
       errors += replica.address() + ": " + r.status().ToString();
@@ -107,8 +112,9 @@ net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkIn
     *resp = std::move(*r);
     co_return Status::Ok();
   }
-  co_return Status::Unavailable("no replica of " + ChunkName(chunk) + " could serve " + what +
-                                " (" + errors + ")");
+  co_return net::WithTrace(Status::Unavailable("no replica of " + ChunkName(chunk) +
+                                               " could serve " + what + " (" + errors + ")"),
+                           trace);
 }
 
 proto::ChunkReadRequest ReadRequest(const proto::ChunkInfo& chunk, uint32_t first_block,
@@ -125,18 +131,18 @@ proto::ChunkReadRequest ReadRequest(const proto::ChunkInfo& chunk, uint32_t firs
 
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                           uint32_t first_block, uint32_t count, size_t preferred,
-                                          size_t* served) {
+                                          net::TraceId trace, size_t* served) {
   proto::ChunkReadResponse resp;
   Buffer payload;
   CO_RETURN_IF_ERROR(co_await ReadFromReplicas(
       ctx, chunk, ReadRequest(chunk, first_block, count), preferred,
-      "blocks " + std::to_string(first_block) + "+" + std::to_string(count), &resp, &payload,
-      served));
+      "blocks " + std::to_string(first_block) + "+" + std::to_string(count), trace, &resp,
+      &payload, served));
   co_return payload;
 }
 
 void ReportBadReplica(ClientContext& ctx, const proto::ChunkInfo& chunk, size_t index,
-                      const Status& why) {
+                      const Status& why, net::TraceId trace) {
   if (index >= static_cast<size_t>(chunk.replicas_size())) return;
   proto::ReportReplicasRequest req;
   req.set_node_id(chunk.replicas(static_cast<int>(index)).node_id());
@@ -147,15 +153,16 @@ void ReportBadReplica(ClientContext& ctx, const proto::ChunkInfo& chunk, size_t 
   // Best effort: the read already moved on to another replica.
   asio::co_spawn(
       ctx.io(),
-      [&ctx, req = std::move(req)]() -> net::Awaitable<void> {
-        (void)co_await ctx.Meta<proto::ReportReplicasResponse>(proto::META_REPORT_REPLICAS, req);
+      [&ctx, req = std::move(req), trace]() -> net::Awaitable<void> {
+        (void)co_await ctx.Meta<proto::ReportReplicasResponse>(proto::META_REPORT_REPLICAS, req,
+                                                               trace);
       },
       asio::detached);
 }
 
 net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                              uint32_t block, uint32_t offset, uint32_t length,
-                                             size_t preferred) {
+                                             size_t preferred, net::TraceId trace) {
   proto::ChunkReadRequest req = ReadRequest(chunk, block, 1);
   req.set_range_offset(offset);
   req.set_range_length(length);
@@ -165,7 +172,7 @@ net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::Ch
       ctx, chunk, req, preferred,
       "block " + std::to_string(block) + " bytes " + std::to_string(offset) + "+" +
           std::to_string(length),
-      &resp, &out.payload));
+      trace, &resp, &out.payload));
   out.segments = resp.segments();
   out.first_segment = resp.first_segment();
   co_return out;

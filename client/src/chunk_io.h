@@ -1,6 +1,8 @@
 #pragma once
 // Chunk I/O against chunk servers: pieces down a replica chain, the chain
-// commit, and ranged block reads with replica failover.
+// commit, and ranged block reads with replica failover. Every call carries
+// the trace id of the file operation it serves (net/trace.h), and its
+// failures name it.
 
 #include <vector>
 
@@ -14,11 +16,11 @@ namespace granary::client {
 // replica chain; completes when every replica has stored it.
 net::Awaitable<Status> SendPiece(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                  uint32_t first_block, uint32_t block_count, uint64_t offset,
-                                 net::SharedBuffer piece);
+                                 net::SharedBuffer piece, net::TraceId trace);
 
 // Commits a fully sent chunk on every replica of its chain.
 net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo& chunk,
-                                     bool fsync);
+                                     bool fsync, net::TraceId trace);
 
 // Reads blocks [first_block, first_block + count) of a chunk and returns the
 // encoded blocks (header + stored bytes, back to back). Tries the replicas in
@@ -26,12 +28,12 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
 // `*served` (when given) is the index of the replica that answered.
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                           uint32_t first_block, uint32_t count, size_t preferred,
-                                          size_t* served = nullptr);
+                                          net::TraceId trace, size_t* served = nullptr);
 
 // Tells metad, in the background, that replica `index` of `chunk` returned
 // bytes that failed verification, so it is replaced (docs/reliability.md).
 void ReportBadReplica(ClientContext& ctx, const proto::ChunkInfo& chunk, size_t index,
-                      const Status& why);
+                      const Status& why, net::TraceId trace);
 
 // A ranged read of one block (ChunkReadRequest.range_*): the segments that
 // cover the range (segments = true: header, segment bytes, checksums), or the
@@ -43,7 +45,7 @@ struct RangeReply {
 };
 net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                              uint32_t block, uint32_t offset, uint32_t length,
-                                             size_t preferred);
+                                             size_t preferred, net::TraceId trace);
 
 // One decoded view into a read reply.
 struct EncodedBlockRef {

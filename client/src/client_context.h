@@ -40,8 +40,14 @@ class ClientContext {
   // when sending it again is harmless (ResendSafe): metad may have applied
   // it before the connection broke. A client that never reached metad fails
   // at once, so a wrong address is reported without delay.
+  //
+  // `trace`: the operation's trace id (net/trace.h); 0 starts a new one for
+  // this call. A failure that is not an ordinary answer names the trace, so
+  // the user can hand it to whoever reads the daemons' logs.
   template <class Resp, class Req>
-  net::Awaitable<Result<Resp>> Meta(proto::Method method, const Req& req) {
+  net::Awaitable<Result<Resp>> Meta(proto::Method method, const Req& req,
+                                    net::TraceId trace = 0) {
+    if (trace == 0) trace = net::NewTraceId();
     const auto give_up = std::chrono::steady_clock::now() + options_.metad_restart_wait;
     net::Millis backoff{20};
     for (;;) {
@@ -51,7 +57,8 @@ class ClientContext {
       const bool sent = conn.ok();
       Status failed;
       if (sent) {
-        Result<Resp> r = co_await net::Call<Resp>(**conn, method, req, timeout());
+        Result<Resp> r =
+            co_await net::Call<Resp>(**conn, method, req, timeout(), nullptr, nullptr, trace);
         if (r.ok()) {
           metad_reached_.store(true, std::memory_order_relaxed);
           co_return r;
@@ -64,7 +71,7 @@ class ClientContext {
                          metad_reached_.load(std::memory_order_relaxed) &&
                          (!sent || ResendSafe(method)) &&
                          std::chrono::steady_clock::now() + backoff < give_up;
-      if (!retry) co_return failed;
+      if (!retry) co_return net::WithTrace(std::move(failed), trace);
       asio::steady_timer timer(co_await asio::this_coro::executor, backoff);
       co_await timer.async_wait(asio::use_awaitable);
       backoff = std::min(backoff * 2, net::Millis(1000));

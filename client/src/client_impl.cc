@@ -206,10 +206,12 @@ class ClientImpl final : public Client {
     req.set_replicas(options.replicas);
     req.set_chunk_size(options.chunk_size);
     req.set_client_id(ctx_->options().client_id);
-    auto r = ctx_->RunSync(ctx_->Meta<proto::CreateResponse>(proto::META_CREATE, req));
+    // One trace for the whole write, from this create to the close.
+    const net::TraceId trace = net::NewTraceId();
+    auto r = ctx_->RunSync(ctx_->Meta<proto::CreateResponse>(proto::META_CREATE, req, trace));
     if (!r.ok()) return r.status().WithContext("create " + std::string(path));
     return MakeFileWriter(ctx_, std::string(path), r->inode(), r->lease_id(),
-                          options.fsync_on_close);
+                          options.fsync_on_close, trace);
   }
 
   using Client::Open;
@@ -222,9 +224,10 @@ class ClientImpl final : public Client {
     proto::OpenRequest req;
     req.set_inode(inode.id());
     req.set_client_id(ctx_->options().client_id);
-    auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+    const net::TraceId trace = net::NewTraceId();
+    auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req, trace));
     if (!r.ok()) return r.status().WithContext("open " + std::string(path));
-    return MakeFileReader(ctx_, std::string(path), std::move(*r), options);
+    return MakeFileReader(ctx_, std::string(path), std::move(*r), options, trace);
   }
 
   Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) override {

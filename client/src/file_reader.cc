@@ -66,8 +66,12 @@ struct Dest {
 
 class ReaderState : public std::enable_shared_from_this<ReaderState> {
  public:
-  ReaderState(std::shared_ptr<ClientContext> ctx, std::string path, proto::OpenResponse open)
-      : ctx_(std::move(ctx)), path_(std::move(path)), info_(ToFileInfo(open.inode())) {
+  ReaderState(std::shared_ptr<ClientContext> ctx, std::string path, proto::OpenResponse open,
+              net::TraceId trace)
+      : ctx_(std::move(ctx)),
+        path_(std::move(path)),
+        trace_(trace),
+        info_(ToFileInfo(open.inode())) {
     size_ = open.inode().size();
     chunk_size_ = open.inode().chunk_size();
     for (auto& c : *open.mutable_chunks()) {
@@ -81,6 +85,7 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   Result<size_t> PRead(uint64_t offset, MutableByteSpan out);
   uint64_t size() const { return size_; }
   const FileInfo& info() const { return info_; }
+  net::TraceId trace() const { return trace_; }
   void DisableReadahead() { readahead_blocks_ = 0; }
 
  private:
@@ -118,6 +123,7 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
 
   std::shared_ptr<ClientContext> ctx_;
   const std::string path_;
+  const net::TraceId trace_;  // carried by every chunk read of this reader
   FileInfo info_;
   uint64_t size_ = 0;
   uint64_t chunk_size_ = 0;
@@ -137,10 +143,11 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
                                               std::vector<Dest>& dests, size_t replica) {
   const uint32_t count = static_cast<uint32_t>(dests.size());
   size_t served = replica;
-  CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica, &served));
+  CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica, trace_,
+                                                      &served));
   Status st = Use(chunk, first, dests, std::move(got));
   if (st.code() == proto::CHECKSUM_MISMATCH || st.code() == proto::CORRUPTION) {
-    ReportBadReplica(*ctx_, chunk, served, st);
+    ReportBadReplica(*ctx_, chunk, served, st, trace_);
   }
   co_return st;
 }
@@ -340,7 +347,7 @@ net::Awaitable<Status> ReaderState::FetchRange(proto::ChunkInfo chunk, uint32_t 
   Status st;
   for (int a = 0; a < std::max(1, chunk.replicas_size()); ++a) {
     auto r = co_await ReadRange(*ctx_, chunk, block, off, static_cast<uint32_t>(out.size()),
-                                base + a);
+                                base + a, trace_);
     if (!r.ok()) co_return r.status().WithContext(path_);
     st = UseRange(chunk, expected, off, *r, out);
     if (st.ok() || (st.code() != proto::CHECKSUM_MISMATCH && st.code() != proto::CORRUPTION)) {
@@ -466,6 +473,7 @@ class FileReaderImpl final : public FileReader {
   Result<size_t> PRead(uint64_t offset, MutableByteSpan out) override { return s_->PRead(offset, out); }
   uint64_t size() const override { return s_->size(); }
   const FileInfo& info() const override { return s_->info(); }
+  uint32_t trace_id() const override { return s_->trace(); }
 
  private:
   std::shared_ptr<ReaderState> s_;
@@ -475,8 +483,10 @@ class FileReaderImpl final : public FileReader {
 // server is involved. Bytes past the inline data read as zeros.
 class InlineReader final : public FileReader {
  public:
-  explicit InlineReader(proto::OpenResponse open)
-      : info_(ToFileInfo(open.inode())), data_(std::move(*open.mutable_inline_data())) {}
+  InlineReader(proto::OpenResponse open, net::TraceId trace)
+      : info_(ToFileInfo(open.inode())),
+        data_(std::move(*open.mutable_inline_data())),
+        trace_(trace) {}
   Result<size_t> PRead(uint64_t offset, MutableByteSpan out) override {
     if (offset >= info_.size || out.empty()) return size_t{0};
     const size_t len = static_cast<size_t>(std::min<uint64_t>(out.size(), info_.size - offset));
@@ -487,23 +497,29 @@ class InlineReader final : public FileReader {
   }
   uint64_t size() const override { return info_.size; }
   const FileInfo& info() const override { return info_; }
+  uint32_t trace_id() const override { return trace_; }
 
  private:
   FileInfo info_;
   std::string data_;
+  net::TraceId trace_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
                                                    std::string path, proto::OpenResponse open,
-                                                   const ReadOptions& options) {
+                                                   const ReadOptions& options, net::TraceId trace) {
+  if (trace == 0) trace = net::NewTraceId();
   if (open.inode().chunk_size() == 0 || open.inode().chunk_size() % kBlockSize != 0) {
     return Status::Internal(path + ": metadata returned chunk size " +
                             std::to_string(open.inode().chunk_size()));
   }
-  if (open.has_inline_data()) return std::unique_ptr<FileReader>(new InlineReader(std::move(open)));
-  auto state = std::make_shared<ReaderState>(std::move(ctx), std::move(path), std::move(open));
+  if (open.has_inline_data()) {
+    return std::unique_ptr<FileReader>(new InlineReader(std::move(open), trace));
+  }
+  auto state =
+      std::make_shared<ReaderState>(std::move(ctx), std::move(path), std::move(open), trace);
   if (!options.readahead) state->DisableReadahead();
   return std::unique_ptr<FileReader>(new FileReaderImpl(std::move(state)));
 }

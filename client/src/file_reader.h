@@ -15,6 +15,7 @@ uint64_t DecodeNanos();
 // Reader over the file described by `open` (its inode and chunk map).
 Result<std::unique_ptr<FileReader>> MakeFileReader(std::shared_ptr<ClientContext> ctx,
                                                    std::string path, proto::OpenResponse open,
-                                                   const ReadOptions& options = {});
+                                                   const ReadOptions& options = {},
+                                                   net::TraceId trace = 0);
 
 }  // namespace granary::client

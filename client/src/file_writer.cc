@@ -53,13 +53,14 @@ constexpr int kMaxRecoveries = 3;
 class WriterState : public std::enable_shared_from_this<WriterState> {
  public:
   WriterState(std::shared_ptr<ClientContext> ctx, std::string path, const proto::Inode& inode,
-              uint64_t lease_id, bool fsync_on_close)
+              uint64_t lease_id, bool fsync_on_close, net::TraceId trace)
       : ctx_(std::move(ctx)),
         path_(std::move(path)),
         inode_(inode.id()),
         chunk_size_(inode.chunk_size()),
         lease_id_(lease_id),
         fsync_on_close_(fsync_on_close),
+        trace_(trace),
         hints_(inode.codec_hint()),
         block_(kBlockSize) {
     hints_.base().zstd_level = ctx_->options().zstd_level;
@@ -69,6 +70,7 @@ class WriterState : public std::enable_shared_from_this<WriterState> {
   Status Sync(bool release);
   uint64_t size() const { return size_; }
   bool closed() const { return closed_; }
+  net::TraceId trace() const { return trace_; }
 
  private:
   Status SubmitBlock(std::unique_lock<std::mutex>& lock, bool keep_raw);
@@ -92,6 +94,7 @@ class WriterState : public std::enable_shared_from_this<WriterState> {
   const uint64_t chunk_size_;
   const uint64_t lease_id_;
   const bool fsync_on_close_;
+  const net::TraceId trace_;  // carried by every request of this writer
   CodecHints hints_;  // caller's thread only
 
   std::mutex mu_;
@@ -201,7 +204,8 @@ Status WriterState::StartChunk(std::unique_lock<std::mutex>& lock, uint64_t chun
   req.set_lease_id(lease_id_);
   req.set_chunk_index(chunk_index);
   lock.unlock();  // completions need mu_ while the RPC runs
-  auto r = ctx_->RunSync(ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, req));
+  auto r = ctx_->RunSync(ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, req,
+                                                                  trace_));
   lock.lock();
   if (!r.ok()) {
     Fail(r.status().WithContext("allocating chunk " + std::to_string(chunk_index)));
@@ -230,7 +234,7 @@ void WriterState::PumpSends(const std::shared_ptr<Chunk>& chunk) {
     const uint32_t i = chunk->sent++;
     const uint64_t offset = chunk->stored;
     chunk->stored += chunk->blocks[i]->size();
-    asio::co_spawn(ctx_->io(), SendPiece(*ctx_, chunk->info, i, 1, offset, chunk->blocks[i]),
+    asio::co_spawn(ctx_->io(), SendPiece(*ctx_, chunk->info, i, 1, offset, chunk->blocks[i], trace_),
                    [self = shared_from_this(), chunk, gen = chunk->generation](
                        std::exception_ptr e, Status st) {
                      if (e) st = Status::Internal("send failed with an exception");
@@ -301,10 +305,12 @@ net::Awaitable<Status> WriterState::Reallocate(std::shared_ptr<WriterState> self
   req.set_chunk_index(chunk->info.chunk_index());
   for (const proto::NodeAddress& r : chunk->info.replicas()) {
     auto pong = co_await self->ctx_->chunk_servers().Call<proto::PingResponse>(
-        r.address(), proto::PING, proto::PingRequest{}, net::Millis(1000));
+        r.address(), proto::PING, proto::PingRequest{}, net::Millis(1000), nullptr, nullptr,
+        self->trace_);
     if (!pong.ok() || pong->full()) req.add_exclude_nodes(r.node_id());
   }
-  auto r = co_await self->ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, req);
+  auto r = co_await self->ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK,
+                                                                   req, self->trace_);
   if (!r.ok()) co_return r.status();
   std::lock_guard lock(self->mu_);
   const uint64_t index = chunk->info.chunk_index();
@@ -324,12 +330,13 @@ void WriterState::MaybeCommit(const std::shared_ptr<Chunk>& chunk) {
   chunk->info.set_block_count(static_cast<uint32_t>(chunk->blocks.size()));
   auto commit = [](std::shared_ptr<WriterState> self, std::shared_ptr<Chunk> c,
                    bool fsync) -> net::Awaitable<Status> {
-    CO_RETURN_IF_ERROR(co_await CommitOnChain(*self->ctx_, c->info, fsync));
+    CO_RETURN_IF_ERROR(co_await CommitOnChain(*self->ctx_, c->info, fsync, self->trace_));
     proto::CommitChunkRequest req;
     req.set_inode(self->inode_);
     req.set_lease_id(self->lease_id_);
     *req.mutable_chunk() = c->info;
-    auto r = co_await self->ctx_->Meta<proto::CommitChunkResponse>(proto::META_COMMIT_CHUNK, req);
+    auto r = co_await self->ctx_->Meta<proto::CommitChunkResponse>(proto::META_COMMIT_CHUNK, req,
+                                                                   self->trace_);
     if (!r.ok()) co_return r.status().WithContext("recording chunk " + std::to_string(c->info.chunk_index()));
     co_return Status::Ok();
   };
@@ -390,7 +397,7 @@ Status WriterState::Sync(bool release) {
   req.set_size(failure.ok() ? size_ : published_size_);
   req.set_release(release);
   if (failure.ok() || release) {
-    auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
     if (!r.ok() && failure.ok()) {
       failure = r.status().WithContext("closing " + path_);
       if (release && r.status().code() == proto::QUOTA_EXCEEDED) {
@@ -398,7 +405,7 @@ Status WriterState::Sync(bool release) {
         // close at the last published size, so the lease is given back and
         // the chunks written past it are freed.
         req.set_size(published_size_);
-        (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+        (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
       }
     }
   }
@@ -422,6 +429,7 @@ class FileWriterImpl final : public FileWriter {
     return close_status_;
   }
   uint64_t size() const override { return s_->size(); }
+  uint32_t trace_id() const override { return s_->trace(); }
 
  private:
   std::shared_ptr<WriterState> s_;
@@ -432,13 +440,14 @@ class FileWriterImpl final : public FileWriter {
 
 Result<std::unique_ptr<FileWriter>> MakeFileWriter(std::shared_ptr<ClientContext> ctx,
                                                    std::string path, const proto::Inode& inode,
-                                                   uint64_t lease_id, bool fsync_on_close) {
+                                                   uint64_t lease_id, bool fsync_on_close,
+                                                   net::TraceId trace) {
   if (inode.chunk_size() == 0 || inode.chunk_size() % kBlockSize != 0) {
     return Status::Internal(path + ": metadata returned chunk size " +
                             std::to_string(inode.chunk_size()) + ", not a multiple of 1 MiB");
   }
   auto state = std::make_shared<WriterState>(std::move(ctx), std::move(path), inode, lease_id,
-                                             fsync_on_close);
+                                             fsync_on_close, trace);
   return std::unique_ptr<FileWriter>(new FileWriterImpl(std::move(state)));
 }
 

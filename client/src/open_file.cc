@@ -64,8 +64,9 @@ struct DirtyChunk {
 class OpenFileImpl final : public OpenFile {
  public:
   OpenFileImpl(std::shared_ptr<ClientContext> ctx, proto::OpenResponse open, bool write,
-               Durability durability)
+               Durability durability, net::TraceId trace)
       : ctx_(std::move(ctx)),
+        trace_(trace),
         inode_(open.inode().id()),
         chunk_size_(open.inode().chunk_size()),
         write_(write),
@@ -124,6 +125,8 @@ class OpenFileImpl final : public OpenFile {
   Status FlushImpl(Durability d, bool release);
 
   std::shared_ptr<ClientContext> ctx_;
+  // One trace for everything done through this handle, open to close.
+  const net::TraceId trace_;
   const uint64_t inode_;
   const uint64_t chunk_size_;
   const bool write_;
@@ -149,7 +152,7 @@ class OpenFileImpl final : public OpenFile {
 
 Result<std::shared_ptr<FileReader>> OpenFileImpl::Reader(Lock& lock) {
   if (!reader_) {
-    ASSIGN_OR_RETURN(auto r, MakeFileReader(ctx_, Name(), committed_));
+    ASSIGN_OR_RETURN(auto r, MakeFileReader(ctx_, Name(), committed_, {}, trace_));
     reader_ = std::shared_ptr<FileReader>(std::move(r));
   }
   return reader_;
@@ -403,7 +406,7 @@ Status OpenFileImpl::UploadChunk(uint64_t index, std::span<const std::vector<uin
     areq.set_lease_id(lease_id_);
     areq.set_chunk_index(index);
     auto alloc = ctx_->RunSync(
-        ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, areq));
+        ctx_->Meta<proto::AllocateChunkResponse>(proto::META_ALLOCATE_CHUNK, areq, trace_));
     if (!alloc.ok()) return alloc.status().WithContext("allocating chunk " + std::to_string(index));
     proto::ChunkInfo info = alloc->chunk();
     info.set_chunk_index(index);
@@ -419,7 +422,7 @@ Status OpenFileImpl::UploadChunk(uint64_t index, std::span<const std::vector<uin
         if (!s.ok() && last.ok()) last = s;
       }
       if (!last.ok()) break;
-      inflight.push_back(asio::co_spawn(ctx_->io(), SendPiece(*ctx_, info, i, 1, offset, pieces[i]),
+      inflight.push_back(asio::co_spawn(ctx_->io(), SendPiece(*ctx_, info, i, 1, offset, pieces[i], trace_),
                                         asio::use_future));
       offset += pieces[i]->size();
     }
@@ -431,13 +434,13 @@ Status OpenFileImpl::UploadChunk(uint64_t index, std::span<const std::vector<uin
     info.set_length(length);
     info.set_stored_length(offset);
     info.set_block_count(static_cast<uint32_t>(pieces.size()));
-    last = ctx_->RunSync(CommitOnChain(*ctx_, info, /*fsync=*/true));
+    last = ctx_->RunSync(CommitOnChain(*ctx_, info, /*fsync=*/true, trace_));
     if (!last.ok()) continue;
     proto::CommitChunkRequest creq;
     creq.set_inode(inode_);
     creq.set_lease_id(lease_id_);
     *creq.mutable_chunk() = info;
-    auto r = ctx_->RunSync(ctx_->Meta<proto::CommitChunkResponse>(proto::META_COMMIT_CHUNK, creq));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::CommitChunkResponse>(proto::META_COMMIT_CHUNK, creq, trace_));
     if (!r.ok()) return r.status().WithContext("recording chunk " + std::to_string(index));
     *committed = info;
     return Status::Ok();
@@ -454,7 +457,7 @@ Status OpenFileImpl::Reacquire(Lock& lock) {
   req.set_write(true);
   req.set_client_id(ctx_->options().client_id);
   lock.unlock();
-  auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+  auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req, trace_));
   lock.lock();
   if (!r.ok()) return r.status().WithContext("reopening " + Name() + " for writing");
   if (lease_held_) {
@@ -465,7 +468,7 @@ Status OpenFileImpl::Reacquire(Lock& lock) {
     c.set_release(true);
     c.set_release_only(true);
     lock.unlock();
-    (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, c));
+    (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, c, trace_));
     lock.lock();
     return Status::Ok();
   }
@@ -524,7 +527,7 @@ Status OpenFileImpl::Truncate(uint64_t size) {
     req.set_size(size);
     req.set_lazy_sync(durability_ == Durability::kLazy);
     lock.unlock();
-    auto r = ctx_->RunSync(ctx_->Meta<proto::SetAttrResponse>(proto::META_SETATTR, req));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SetAttrResponse>(proto::META_SETATTR, req, trace_));
     lock.lock();
     if (!r.ok()) return r.status().WithContext("truncating " + Name());
     // Mirror metad's cut in the committed map (whole chunks past the end).
@@ -548,7 +551,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
     // make metad durable for fsync.
     if (d != Durability::kSynced) return Status::Ok();
     lock.unlock();
-    auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}, trace_));
     return r.ok() ? Status::Ok() : r.status().WithContext("syncing metadata");
   }
   Status st = WaitUploads(lock);
@@ -568,7 +571,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
       if (!got.ok()) return got.status();
       req.set_inline_data(bytes);
       lock.unlock();
-      auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+      auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
       lock.lock();
       if (!r.ok()) return r.status().WithContext("closing " + Name());
       committed_.clear_chunks();
@@ -582,7 +585,7 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
       }
       RETURN_IF_ERROR(WaitUploads(lock));
       lock.unlock();
-      auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+      auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
       lock.lock();
       if (!r.ok()) return r.status().WithContext("closing " + Name());
       committed_.clear_inline_data();
@@ -605,13 +608,13 @@ Status OpenFileImpl::FlushImpl(Durability d, bool release) {
     req.set_release_only(true);
     req.set_lazy_sync(true);
     lock.unlock();
-    auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
     lock.lock();
     if (!r.ok()) return r.status().WithContext("closing " + Name());
     lease_held_ = false;
   } else if (d == Durability::kSynced) {
     lock.unlock();
-    auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}));
+    auto r = ctx_->RunSync(ctx_->Meta<proto::SyncResponse>(proto::META_SYNC, proto::SyncRequest{}, trace_));
     if (!r.ok()) return r.status().WithContext("syncing metadata");
   }
   return Status::Ok();
@@ -635,7 +638,7 @@ Status OpenFileImpl::Close() {
     req.set_release(true);
     req.set_release_only(true);
     lock.unlock();
-    (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req));
+    (void)ctx_->RunSync(ctx_->Meta<proto::CloseResponse>(proto::META_CLOSE, req, trace_));
     lock.lock();
     lease_held_ = false;
   }
@@ -650,7 +653,7 @@ Status OpenFileImpl::Refresh() {
   proto::OpenRequest req;
   req.set_inode(inode_);
   lock.unlock();
-  auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+  auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req, trace_));
   lock.lock();
   if (!r.ok()) return r.status().WithContext("refreshing " + Name());
   if (!dirty_.empty() || size_dirty_ || uploads_ > 0) return Status::Ok();
@@ -665,14 +668,16 @@ Status OpenFileImpl::Refresh() {
 
 Result<std::unique_ptr<OpenFile>> MakeOpenFile(std::shared_ptr<ClientContext> ctx,
                                                proto::OpenResponse open,
-                                               const OpenFileOptions& options) {
+                                               const OpenFileOptions& options,
+                                               net::TraceId trace) {
+  if (trace == 0) trace = net::NewTraceId();
   const uint64_t cs = open.inode().chunk_size();
   if (cs == 0 || cs % kBlock != 0) {
     return Status::Internal("inode " + std::to_string(open.inode().id()) +
                             ": metadata returned chunk size " + std::to_string(cs));
   }
   auto f = std::make_unique<OpenFileImpl>(std::move(ctx), std::move(open), options.write,
-                                          options.durability);
+                                          options.durability, trace);
   if (options.write && options.truncate) RETURN_IF_ERROR(f->Truncate(0));
   return std::unique_ptr<OpenFile>(std::move(f));
 }
@@ -683,9 +688,10 @@ Result<std::unique_ptr<OpenFile>> OpenFileAt(std::shared_ptr<ClientContext> ctx,
   req.set_inode(inode);
   req.set_write(options.write);
   req.set_client_id(ctx->options().client_id);
-  auto r = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, req));
+  const net::TraceId trace = net::NewTraceId();
+  auto r = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, req, trace));
   if (!r.ok()) return r.status().WithContext("open inode " + std::to_string(inode));
-  return MakeOpenFile(std::move(ctx), std::move(*r), options);
+  return MakeOpenFile(std::move(ctx), std::move(*r), options, trace);
 }
 
 Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> ctx,
@@ -695,7 +701,8 @@ Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> 
   proto::CreateRequest req = MakeCreateRequest(*ctx, parent, name, mode, cred, exclusive, d);
   req.set_truncate(truncate);
   req.set_open_for_write(true);
-  auto r = ctx->RunSync(ctx->Meta<proto::CreateResponse>(proto::META_CREATE, req));
+  const net::TraceId trace = net::NewTraceId();
+  auto r = ctx->RunSync(ctx->Meta<proto::CreateResponse>(proto::META_CREATE, req, trace));
   if (!r.ok()) {
     return r.status().WithContext("create '" + std::string(name) + "' in folder " +
                                   std::to_string(parent));
@@ -709,7 +716,7 @@ Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> 
     // a read-only open; the lease from the create stands.
     proto::OpenRequest oreq;
     oreq.set_inode(r->inode().id());
-    auto o = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, oreq));
+    auto o = ctx->RunSync(ctx->Meta<proto::OpenResponse>(proto::META_OPEN, oreq, trace));
     if (!o.ok()) return o.status().WithContext("open inode " + std::to_string(r->inode().id()));
     open = std::move(*o);
   } else {
@@ -718,7 +725,7 @@ Result<std::unique_ptr<OpenFile>> CreateOpenFile(std::shared_ptr<ClientContext> 
   open.set_lease_id(r->lease_id());
   open.set_lease_ms(r->lease_ms());
   return MakeOpenFile(std::move(ctx), std::move(open),
-                      {.write = true, .truncate = false, .durability = d});
+                      {.write = true, .truncate = false, .durability = d}, trace);
 }
 
 }  // namespace granary::client

@@ -15,7 +15,8 @@ Result<std::unique_ptr<OpenFile>> OpenFileAt(std::shared_ptr<ClientContext> ctx,
 // A handle over a file already opened by `open` (inode, chunk map, lease).
 Result<std::unique_ptr<OpenFile>> MakeOpenFile(std::shared_ptr<ClientContext> ctx,
                                                proto::OpenResponse open,
-                                               const OpenFileOptions& options);
+                                               const OpenFileOptions& options,
+                                               net::TraceId trace = 0);
 
 // Create (or find) `name` in `parent` and open it for writing, in one
 // metadata round trip when the file is new or cut to 0 bytes.

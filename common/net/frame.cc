@@ -19,7 +19,7 @@ void EncodeFrameHeader(const FrameHeader& h, uint8_t out[kFrameHeaderSize]) {
   out[5] = static_cast<uint8_t>(h.kind);
   PutU16(out + 6, h.method);
   PutU64(out + 8, h.request_id);
-  PutU32(out + 16, h.status);
+  PutU32(out + 16, h.kind == FrameKind::kRequest ? h.trace : h.status);
   PutU32(out + 20, h.message_len);
   PutU32(out + 24, h.payload_len);
   PutU32(out + 28, checksum::Xxh32(out, kChecksummedBytes));
@@ -42,7 +42,11 @@ Result<FrameHeader> DecodeFrameHeader(const uint8_t in[kFrameHeaderSize],
   h.kind = static_cast<FrameKind>(in[5]);
   h.method = GetU16(in + 6);
   h.request_id = GetU64(in + 8);
-  h.status = GetU32(in + 16);
+  if (h.kind == FrameKind::kRequest) {
+    h.trace = GetU32(in + 16);
+  } else {
+    h.status = GetU32(in + 16);
+  }
   h.message_len = GetU32(in + 20);
   h.payload_len = GetU32(in + 24);
   if (h.message_len > limits.max_message_bytes) {

@@ -3,7 +3,8 @@
 //
 //   header (32 bytes, little-endian)
 //     u32 magic "GRNY"   u8 version   u8 kind   u16 method
-//     u64 request_id     u32 status   u32 message_len   u32 payload_len
+//     u64 request_id     u32 status (responses) or trace (requests)
+//     u32 message_len    u32 payload_len
 //     u32 header_checksum (XXH32 of the 28 bytes before it)
 //   message_len bytes: one Protobuf message (or, for a failed response, the
 //                      UTF-8 error message)
@@ -35,7 +36,13 @@ struct FrameHeader {
   FrameKind kind = FrameKind::kRequest;
   uint16_t method = 0;
   uint64_t request_id = 0;
-  uint32_t status = 0;  // proto::ErrorCode for responses; 0 in requests
+  // Bytes 16..19 hold the status in a response and the trace in a request.
+  uint32_t status = 0;  // proto::ErrorCode of a response; 0 in requests
+  // Trace id of a request: chosen by whoever started the operation (a client
+  // writing a file, metad repairing a chunk) and passed on by every daemon
+  // that makes calls on its behalf, so one grep of the logs finds every step.
+  // 0 = none. Always 0 in responses: the caller knows its own trace.
+  uint32_t trace = 0;
   uint32_t message_len = 0;
   uint32_t payload_len = 0;
 };

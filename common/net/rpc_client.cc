@@ -58,7 +58,7 @@ struct RpcConnection::Impl : std::enable_shared_from_this<RpcConnection::Impl> {
 
   Awaitable<void> ReadLoop();
   Awaitable<Result<RawReply>> CallOnStrand(proto::Method method, std::string message,
-                                           SharedBuffer payload, Millis timeout);
+                                           SharedBuffer payload, Millis timeout, TraceId trace);
   void FailAll(const Status& st);
 };
 
@@ -114,7 +114,7 @@ void RpcConnection::Impl::FailAll(const Status& st) {
 Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method method,
                                                               std::string message,
                                                               SharedBuffer payload,
-                                                              Millis timeout) {
+                                                              Millis timeout, TraceId trace) {
   auto self = shared_from_this();
   if (failed || conn->closed()) {
     co_return Status::Unavailable("connection to " + address + " is closed");
@@ -126,6 +126,7 @@ Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method meth
   out.header.kind = FrameKind::kRequest;
   out.header.method = static_cast<uint16_t>(method);
   out.header.request_id = id;
+  out.header.trace = trace;
   out.message = std::move(message);
   out.payload = std::move(payload);
   conn->Send(std::move(out));
@@ -135,7 +136,8 @@ Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method meth
   if (!p->result) {
     pending.erase(id);
     co_return Status::Timeout("no reply from " + address + " to " + MethodName(method) +
-                              " within " + std::to_string(timeout.count()) + " ms");
+                              " within " + std::to_string(timeout.count()) + " ms (trace " +
+                              TraceHex(trace) + ")");
   }
   co_return std::move(*p->result);
 }
@@ -193,12 +195,13 @@ Awaitable<Result<std::shared_ptr<RpcConnection>>> RpcConnection::Connect(
 }
 
 Awaitable<Result<RawReply>> RpcConnection::CallRaw(proto::Method method, std::string message,
-                                                   SharedBuffer payload, Millis timeout) {
+                                                   SharedBuffer payload, Millis timeout,
+                                                   TraceId trace) {
   // The whole call runs on the connection's strand (see Pending).
   auto impl = impl_;
   co_return co_await asio::co_spawn(
       impl->conn->strand(),
-      impl->CallOnStrand(method, std::move(message), std::move(payload), timeout),
+      impl->CallOnStrand(method, std::move(message), std::move(payload), timeout, trace),
       asio::use_awaitable);
 }
 

@@ -20,6 +20,7 @@
 #include "common/net/asio_types.h"
 #include "common/net/cluster_key.h"
 #include "common/net/frame.h"
+#include "common/net/trace.h"
 #include "common/status.h"
 
 namespace granary::net {
@@ -44,9 +45,10 @@ class RpcConnection {
   ~RpcConnection();
 
   // Sends one request and waits for its response or the deadline. `payload`
-  // is kept alive by the connection until it is written.
+  // is kept alive by the connection until it is written. `trace` goes in the
+  // request's header (net/trace.h; 0: none).
   Awaitable<Result<RawReply>> CallRaw(proto::Method method, std::string message,
-                                      SharedBuffer payload, Millis timeout);
+                                      SharedBuffer payload, Millis timeout, TraceId trace = 0);
 
   bool healthy() const;
   const std::string& address() const;
@@ -64,10 +66,11 @@ class RpcConnection {
 template <class Resp, class Req>
 Awaitable<Result<Resp>> Call(RpcConnection& conn, proto::Method method, const Req& req,
                              Millis timeout, SharedBuffer payload = nullptr,
-                             Buffer* reply_payload = nullptr) {
+                             Buffer* reply_payload = nullptr, TraceId trace = 0) {
   std::string msg;
   if (!req.SerializeToString(&msg)) co_return Status::Internal("cannot serialize request");
-  Result<RawReply> raw = co_await conn.CallRaw(method, std::move(msg), std::move(payload), timeout);
+  Result<RawReply> raw =
+      co_await conn.CallRaw(method, std::move(msg), std::move(payload), timeout, trace);
   if (!raw.ok()) co_return raw.status();
   Resp resp;
   if (!resp.ParseFromString(raw->message)) {
@@ -92,11 +95,11 @@ class ConnectionPool {
   template <class Resp, class Req>
   Awaitable<Result<Resp>> Call(const std::string& address, proto::Method method, const Req& req,
                                Millis timeout, SharedBuffer payload = nullptr,
-                               Buffer* reply_payload = nullptr) {
+                               Buffer* reply_payload = nullptr, TraceId trace = 0) {
     auto conn = co_await Get(address);
     if (!conn.ok()) co_return conn.status();
     co_return co_await net::Call<Resp>(**conn, method, req, timeout, std::move(payload),
-                                       reply_payload);
+                                       reply_payload, trace);
   }
 
   void CloseAll();

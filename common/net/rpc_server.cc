@@ -12,6 +12,14 @@
 #include "common/proto/auth.pb.h"
 
 namespace granary::net {
+namespace {
+
+std::string MethodLabel(uint16_t method) {
+  const std::string& n = proto::Method_Name(static_cast<proto::Method>(method));
+  return n.empty() ? "method " + std::to_string(method) : n;
+}
+
+}  // namespace
 
 // One accepted connection: a reader loop that spawns a coroutine per request,
 // bounded by max_inflight_per_connection, and an idle watchdog.
@@ -157,6 +165,8 @@ Awaitable<void> ServerConnection::Serve(InFrame frame) {
   std::string reply;
   CallContext ctx;
   ctx.peer = conn_->peer();
+  ctx.trace = frame.header.trace;
+  ctx.role = role_;
   ctx.payload = std::move(frame.payload);
   auto it = server_->handlers.find(method);
   if (it == server_->handlers.end()) {
@@ -186,8 +196,24 @@ Awaitable<void> ServerConnection::Serve(InFrame frame) {
     out.file = std::move(ctx.reply_file);
     conn_->Send(std::move(out));
   }
+  const auto latency = Clock::now() - start;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
+  // key=value fields, so the logs of every daemon can be grepped and parsed
+  // alike; `trace=` joins the steps of one operation across processes.
+  if (!st.ok() && !IsExpectedAnswer(st.code())) {
+    LOG_WARN("rpc {} trace={} peer={} failed after {} us: {}", MethodLabel(method),
+             TraceHex(ctx.trace), ctx.peer, micros, st.ToString());
+  } else if (latency > server_->options.slow_call) {
+    LOG_WARN("rpc {} trace={} peer={} slow: {} us, {} bytes in, {} bytes out",
+             MethodLabel(method), TraceHex(ctx.trace), ctx.peer, micros, request_bytes,
+             response_bytes);
+  } else if (spdlog::should_log(spdlog::level::debug)) {
+    LOG_DEBUG("rpc {} trace={} peer={} code={} us={} in={} out={}", MethodLabel(method),
+              TraceHex(ctx.trace), ctx.peer, proto::ErrorCode_Name(st.code()), micros,
+              request_bytes, response_bytes);
+  }
   if (const auto& observer = server_->options.observer) {
-    observer->OnCall({method, st.code(), request_bytes, response_bytes, Clock::now() - start});
+    observer->OnCall({method, st.code(), request_bytes, response_bytes, latency});
   }
   asio::post(conn_->strand(), [self] {
     --self->inflight_;

@@ -23,6 +23,7 @@
 #include "common/net/file_payload.h"
 #include "common/net/frame.h"
 #include "common/net/rpc_observer.h"
+#include "common/net/trace.h"
 #include "common/status.h"
 
 namespace granary::net {
@@ -45,11 +46,21 @@ struct ServerOptions {
   // default): no handshake, and the frames carry no MAC.
   std::shared_ptr<const KeyRing> keys;
   Millis handshake_timeout{10 * 1000};
+  // A call that takes longer than this is logged as slow (warn, with its
+  // trace id); every call is logged at debug level.
+  Millis slow_call{2000};
 };
 
 // What a handler sees of one call besides its message.
 struct CallContext {
   std::string peer;     // "ip:port" of the caller
+  // The request's trace id (net/trace.h; 0: the caller sent none). Handlers
+  // pass it on to the calls they make for this request.
+  TraceId trace = 0;
+  // The role of the caller's cluster key; kCluster when the server has no
+  // keys (everyone may do anything). For handlers whose decision depends on
+  // the request's content, beyond the per-method check made before dispatch.
+  KeyRole role = KeyRole::kCluster;
   Buffer payload;       // the request's raw payload (may be empty); handlers may move it out
   std::shared_ptr<const Buffer> reply_payload;  // set by the handler for bulk replies
   // Alternative to reply_payload: bulk reply bytes sent straight from a file.

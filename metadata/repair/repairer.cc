@@ -286,12 +286,15 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
   req.set_total_blocks(c.block_count());
   req.set_total_stored(c.stored_length());
   req.set_total_raw(c.length());
+  // Each copy is an operation of its own: the target's reads from the source
+  // carry the same trace, so both chunk servers' logs join up with this one.
+  const net::TraceId trace = net::NewTraceId();
   auto r = co_await peers_.Call<proto::ChunkReplicateResponse>(
       target.address(), proto::CHUNK_REPLICATE, req,
-      net::Millis(s_.options().repair.copy_timeout_ms));
+      net::Millis(s_.options().repair.copy_timeout_ms), nullptr, nullptr, trace);
   if (!r.ok()) {
-    LOG_WARN("repair of {} to {} failed: {}", ChunkName(c), target.address(),
-             r.status().ToString());
+    LOG_WARN("repair of {} to {} failed trace={}: {}", ChunkName(c), target.address(),
+             net::TraceHex(trace), r.status().ToString());
     done(false);
     co_return;
   }
@@ -306,11 +309,12 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
   ++s_.repair_stats().done;
   if (!task.move_from.empty()) rebalance_moves_.fetch_add(1, std::memory_order_relaxed);
   if (task.move_from.empty()) {
-    LOG_INFO("repaired {} of inode {}: new replica on {} ({} of {} good before)", ChunkName(c),
-             task.inode, target.address(), task.good, task.goal);
+    LOG_INFO("repaired {} of inode {}: new replica on {} ({} of {} good before) trace={}",
+             ChunkName(c), task.inode, target.address(), task.good, task.goal,
+             net::TraceHex(trace));
   } else {
-    LOG_INFO("moved {} of inode {} from node {} to {}", ChunkName(c), task.inode, task.move_from,
-             target.address());
+    LOG_INFO("moved {} of inode {} from node {} to {} trace={}", ChunkName(c), task.inode,
+             task.move_from, target.address(), net::TraceHex(trace));
   }
   done(true);
 }

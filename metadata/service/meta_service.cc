@@ -4,6 +4,7 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <future>
+#include <type_traits>
 
 #include "common/log.h"
 #include "metadata/ops/ops.h"
@@ -69,16 +70,23 @@ void MetaService::Add(net::RpcServer& server, proto::Method method,
             return Status::Internal(std::string("metadata operation failed: ") + e.what());
           }
         };
+        // META_OPEN is a read for the per-method check (readers need it),
+        // but opening for write takes the file's lease, which would let a
+        // read-only key lock writers out.
+        if constexpr (std::is_same_v<Req, proto::OpenRequest>) {
+          if (req.write() && ctx.role == net::KeyRole::kReadOnly) {
+            co_return Status::PermissionDenied(
+                "read-only key: opening inode " + std::to_string(req.inode()) +
+                " for write needs a key with role rw or cluster");
+          }
+        }
         if (options_.inline_fast_ops && RunsInline(method, req)) co_return apply();
         // Hop to the worker pool for the blocking part; co_spawn with
         // use_awaitable resumes this coroutine on the I/O executor afterwards.
         auto run = [&apply]() -> net::Awaitable<Status> { co_return apply(); };
-        Status st = co_await asio::co_spawn(pool_.get_executor(), std::move(run),
-                                            asio::use_awaitable);
-        if (!st.ok() && st.code() == proto::INTERNAL) {
-          LOG_WARN("{} from {}: {}", proto::Method_Name(method), ctx.peer, st.ToString());
-        }
-        co_return st;
+        // Failures are logged by the RPC server with the call's trace id.
+        co_return co_await asio::co_spawn(pool_.get_executor(), std::move(run),
+                                          asio::use_awaitable);
       });
 }
 

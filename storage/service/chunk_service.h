@@ -94,12 +94,13 @@ class ChunkService {
 
  private:
   net::Awaitable<Status> WritePiece(net::CallContext& ctx, const proto::ChunkWriteRequest& req);
-  net::Awaitable<Status> Commit(const proto::ChunkWriteRequest& req);
+  net::Awaitable<Status> Commit(const proto::ChunkWriteRequest& req, net::TraceId trace);
+  // Sends `req` one hop down its chain, with the caller's trace id.
   net::Awaitable<Status> Forward(const proto::ChunkWriteRequest& req, net::SharedBuffer payload,
-                                 net::Millis timeout);
+                                 net::Millis timeout, net::TraceId trace);
   Status CheckChain(const proto::ChunkWriteRequest& req) const;
   net::Awaitable<Result<uint64_t>> CopyFrom(const proto::ChunkReplicateRequest& req,
-                                            const std::string& source);
+                                            const std::string& source, net::TraceId trace);
 
   store::ChunkStore& store_;
   net::Executor disk_;

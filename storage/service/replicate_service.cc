@@ -11,7 +11,8 @@
 namespace granary::storage::service {
 
 net::Awaitable<Result<uint64_t>> ChunkService::CopyFrom(const proto::ChunkReplicateRequest& req,
-                                                        const std::string& source) {
+                                                        const std::string& source,
+                                                        net::TraceId trace) {
   const store::ChunkKey key{req.chunk_id(), req.version()};
   uint64_t offset = 0;
   uint32_t block = 0;
@@ -23,7 +24,7 @@ net::Awaitable<Result<uint64_t>> ChunkService::CopyFrom(const proto::ChunkReplic
     rr.set_block_count(std::min(req.total_blocks() - block, options_.max_read_blocks));
     Buffer payload;
     auto r = co_await peers_.Call<proto::ChunkReadResponse>(
-        source, proto::CHUNK_READ, rr, options_.forward_timeout, nullptr, &payload);
+        source, proto::CHUNK_READ, rr, options_.forward_timeout, nullptr, &payload, trace);
     if (!r.ok()) co_return r.status();
     const uint32_t n = r->block_count();
     if (n == 0 || n > rr.block_count()) {
@@ -45,7 +46,7 @@ net::Awaitable<Result<uint64_t>> ChunkService::CopyFrom(const proto::ChunkReplic
   co_return offset;
 }
 
-net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
+net::Awaitable<Status> ChunkService::Replicate(net::CallContext& ctx,
                                                const proto::ChunkReplicateRequest& req,
                                                proto::ChunkReplicateResponse* resp) {
   const store::ChunkKey key{req.chunk_id(), req.version()};
@@ -70,13 +71,14 @@ net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
   std::string errors;
   for (const proto::NodeAddress& src : req.sources()) {
     if (src.node_id() == store_.node_id() || src.address().empty()) continue;
-    Result<uint64_t> copied = co_await CopyFrom(req, src.address());
+    Result<uint64_t> copied = co_await CopyFrom(req, src.address(), ctx.trace);
     if (copied.ok()) {
       store_.ForgetLost(key);
       replicate_stats_.done.fetch_add(1, std::memory_order_relaxed);
       replicate_stats_.bytes.fetch_add(*copied, std::memory_order_relaxed);
       resp->set_bytes(*copied);
-      LOG_INFO("replicated {} from {} ({} bytes)", key.ToString(), src.address(), *copied);
+      LOG_INFO("replicated {} from {} ({} bytes) trace={}", key.ToString(), src.address(), *copied,
+               net::TraceHex(ctx.trace));
       co_return Status::Ok();
     }
     store_.AbortWrite(key);
@@ -84,7 +86,7 @@ net::Awaitable<Status> ChunkService::Replicate(net::CallContext& /*ctx*/,
     errors += src.address() + ": " + copied.status().ToString();
   }
   replicate_stats_.failed.fetch_add(1, std::memory_order_relaxed);
-  LOG_WARN("cannot replicate {}: {}", key.ToString(), errors);
+  LOG_WARN("cannot replicate {}: {} trace={}", key.ToString(), errors, net::TraceHex(ctx.trace));
   co_return Status::Unavailable("no source could supply " + key.ToString() + " (" + errors + ")");
 }
 

@@ -44,7 +44,7 @@ net::Awaitable<Status> ChunkService::Write(net::CallContext& ctx,
     if (!ctx.payload.empty()) {
       co_return Status::InvalidArgument(KeyOf(req).ToString() + ": a commit carries no payload");
     }
-    co_return co_await Commit(req);
+    co_return co_await Commit(req, ctx.trace);
   }
   co_return co_await WritePiece(ctx, req);
 }
@@ -75,8 +75,8 @@ net::Awaitable<Status> ChunkService::WritePiece(net::CallContext& ctx,
                                 req.block_count());
   });
   if (!layout.ok()) {
-    LOG_WARN("refused piece of {} from {}: {}", key.ToString(), ctx.peer,
-             layout.status().ToString());
+    LOG_WARN("refused piece of {} from {} trace={}: {}", key.ToString(), ctx.peer,
+             net::TraceHex(ctx.trace), layout.status().ToString());
     co_return layout.status().WithContext(key.ToString());
   }
   auto local = [&]() -> net::Awaitable<Status> {
@@ -84,36 +84,39 @@ net::Awaitable<Status> ChunkService::WritePiece(net::CallContext& ctx,
         disk_, [&] { return store_.WritePiece(key, *layout, payload->span()); });
   };
   if (req.chain_size() == 0) co_return co_await local();
-  auto [local_st, down_st] = co_await (local() && Forward(req, payload, options_.forward_timeout));
+  auto [local_st, down_st] =
+      co_await (local() && Forward(req, payload, options_.forward_timeout, ctx.trace));
   co_return Join(key, std::move(local_st), std::move(down_st));
 }
 
-net::Awaitable<Status> ChunkService::Commit(const proto::ChunkWriteRequest& req) {
+net::Awaitable<Status> ChunkService::Commit(const proto::ChunkWriteRequest& req,
+                                            net::TraceId trace) {
   const store::ChunkKey key = KeyOf(req);
   const store::CommitSpec spec{req.total_blocks(), req.total_stored(), req.total_raw(),
                                req.fsync()};
   auto local = [&]() -> net::Awaitable<Status> {
     Status st = co_await net::RunBlocking(disk_, [&] { return store_.Commit(key, spec); });
     if (st.ok()) {
-      LOG_DEBUG("committed {} ({} blocks{})", key.ToString(), spec.total_blocks,
-                spec.fsync ? ", synced" : "");
+      LOG_DEBUG("committed {} ({} blocks{}) trace={}", key.ToString(), spec.total_blocks,
+                spec.fsync ? ", synced" : "", net::TraceHex(trace));
     }
     co_return st;
   };
   if (req.chain_size() == 0) co_return co_await local();
-  auto [local_st, down_st] = co_await (local() && Forward(req, nullptr, options_.commit_timeout));
+  auto [local_st, down_st] = co_await (local() && Forward(req, nullptr, options_.commit_timeout, trace));
   co_return Join(key, std::move(local_st), std::move(down_st));
 }
 
 net::Awaitable<Status> ChunkService::Forward(const proto::ChunkWriteRequest& req,
-                                             net::SharedBuffer payload, net::Millis timeout) {
+                                             net::SharedBuffer payload, net::Millis timeout,
+                                             net::TraceId trace) {
   // Same request one hop further: chain[0] receives chain[1..].
   proto::ChunkWriteRequest next = req;
   next.clear_chain();
   for (int i = 1; i < req.chain_size(); ++i) *next.add_chain() = req.chain(i);
   const proto::NodeAddress& to = req.chain(0);
   Result<proto::ChunkWriteResponse> r = co_await peers_.Call<proto::ChunkWriteResponse>(
-      to.address(), proto::CHUNK_WRITE, next, timeout, std::move(payload));
+      to.address(), proto::CHUNK_WRITE, next, timeout, std::move(payload), nullptr, trace);
   if (!r.ok()) {
     co_return r.status().WithContext("replica " + to.node_id() + " at " + to.address());
   }

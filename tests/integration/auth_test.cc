@@ -166,6 +166,19 @@ TEST_F(ClusterKey, ReadOnlyKeyReadsButCannotWrite) {
   EXPECT_ERROR(client->Unlink("/for-readers"), proto::PERMISSION_DENIED);
   ASSERT_OK_AND_ASSIGN(auto still, ReadFile(*client, "/for-readers"));
   EXPECT_EQ(still.size(), 3 * kMiB);
+
+  // Opening for write takes the file's lease: a read-only key would lock
+  // writers out with it, so metad refuses it (a read-only open still works).
+  ASSERT_OK_AND_ASSIGN(auto info, client->Stat("/for-readers"));
+  auto lease = client->OpenAt(info.inode, {.write = true});
+  ASSERT_ERROR(lease, proto::PERMISSION_DENIED);
+  EXPECT_TRUE(Contains(lease.status(), "read-only key")) << lease.status().ToString();
+  ASSERT_OK_AND_ASSIGN(auto ro, client->OpenAt(info.inode, {.write = false}));
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, Connect("writer.keys"));
+    ASSERT_OK_AND_ASSIGN(auto again, w->OpenAt(info.inode, {.write = true}));
+    ASSERT_OK(again->Close());
+  }
 }
 
 TEST_F(ClusterKey, KeyFileOthersCanReadIsRefused) {

@@ -340,6 +340,10 @@ class FileWriter {
   virtual Status Close() = 0;
   // Bytes written so far.
   virtual uint64_t size() const = 0;
+  // The trace id every request of this writer carries, from the create to
+  // the close (8 hex digits in logs: `trace=1a2b3c4d`). Its failures name it;
+  // grep the daemons' logs for it to follow the write (docs/operations.md).
+  virtual uint32_t trace_id() const = 0;
 };
 
 // Positional reader over a file's committed contents as of Open().
@@ -351,6 +355,8 @@ class FileReader {
   virtual Result<size_t> PRead(uint64_t offset, MutableByteSpan out) = 0;
   virtual uint64_t size() const = 0;
   virtual const FileInfo& info() const = 0;
+  // The trace id every request of this reader carries (see FileWriter).
+  virtual uint32_t trace_id() const = 0;
 };
 
 // Reads exactly out.size() bytes at `offset`; CORRUPTION when the file ends
