@@ -1,13 +1,31 @@
 // granary restore SRC [--backup NAME] [--path DEST_PATH] [--force]: brings a
 // backup made by `granary backup` up on a cluster and verifies every file
 // against the manifest. Exit status 1 on any failure or mismatch.
+// granary restore SRC --metadata-to DIR: loads the run's metadata
+// checkpoint into a new metad data folder instead (no cluster involved).
 #include <cstdio>
 
+#include "tools/backup/metadata_restore.h"
 #include "tools/backup/restore_run.h"
 #include "tools/command.h"
 
 namespace granary::tools {
 namespace {
+
+Status RunMetadataRestore(const backup::MetadataRestoreOptions& options) {
+  ASSIGN_OR_RETURN(backup::MetadataRestoreReport r, backup::RestoreMetadata(options));
+  std::printf("loaded the metadata of backup %s into %s: %llu records, %s\n", r.backup.c_str(),
+              r.db_path.c_str(), static_cast<unsigned long long>(r.records),
+              FormatBytes(r.bytes).c_str());
+  std::printf("ids continue at inode %llu, chunk %llu (past anything handed out since)\n",
+              static_cast<unsigned long long>(r.next_inode),
+              static_cast<unsigned long long>(r.next_chunk));
+  std::printf("start granary-metad with --data-dir %s; chunk servers keep their data. Files "
+              "changed after the backup are as they were then; run granary fsck once the "
+              "chunk servers are up\n",
+              options.data_dir.c_str());
+  return Status::Ok();
+}
 
 Status RunRestoreCommand(const GlobalOptions& global, const backup::RestoreOptions& options) {
   ASSIGN_OR_RETURN(auto client, ConnectCluster(global));
@@ -46,7 +64,20 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("-j,--jobs", options->jobs, "files written at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  cmd->callback([&ctx, options] {
+  auto metadata_to = std::make_shared<std::string>();
+  cmd->add_option("--metadata-to", *metadata_to,
+                  "instead: load the run's metadata checkpoint into this new metad data folder "
+                  "(offline; for a metad whose disk was lost)")
+      ->excludes("--path")
+      ->excludes("--force");
+  cmd->callback([&ctx, options, metadata_to] {
+    if (!metadata_to->empty()) {
+      ctx.Select("restore", [options, metadata_to] {
+        return RunMetadataRestore(
+            {.src = options->src, .backup = options->backup, .data_dir = *metadata_to});
+      });
+      return;
+    }
     ctx.Select("restore", [&ctx, options] { return RunRestoreCommand(ctx.global(), *options); });
   });
 }

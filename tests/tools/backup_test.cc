@@ -14,6 +14,7 @@
 
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/test_cluster.h"
+#include "tools/backup/metadata_restore.h"
 #include "tests/tools/cli_test_util.h"
 
 namespace granary::testutil {
@@ -257,6 +258,69 @@ TEST_F(BackupCli, MetadataOnlyStoresNoData) {
   auto restore = Granary(*cluster, {"restore", dest_.path(), "--path", "/back"});
   EXPECT_EQ(restore.exit_code, 1);
   EXPECT_NE(restore.err.find("metadata-only"), std::string::npos) << restore.err;
+}
+
+// metad's disk is lost; the chunk servers keep their data. The checkpoint of
+// a --metadata-only run, loaded into a new data folder, brings the namespace
+// back as of the backup, and new files get ids nobody used before.
+TEST_F(BackupCli, MetadataCheckpointBringsBackALostMetad) {
+  ASSERT_OK_AND_ASSIGN(auto cluster, TestCluster::Start({.chunkservers = 3}));
+  const std::string keep = RandomData(3 * kMiB + 5, 11);
+  {
+    ASSERT_OK_AND_ASSIGN(auto c, cluster->Connect());
+    ASSERT_OK(c->Mkdir("/models").status());
+    ASSERT_OK(PutFile(*c, "/models/keep.bin", keep));
+    ASSERT_OK(PutFile(*c, "/models/small.txt", "inline bytes"));
+  }
+  auto b = Granary(*cluster, {"backup", dest_.path(), "--metadata-only"});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  {
+    ASSERT_OK_AND_ASSIGN(auto c, cluster->Connect());
+    ASSERT_OK(PutFile(*c, "/models/after.bin", RandomData(kMiB, 12)));
+  }
+  ASSERT_OK(cluster->KillMetad(9));
+  fs::remove_all(cluster->metad_data_dir());
+
+  // A damaged checkpoint is refused before anything is written.
+  const std::string run = dest_.path() + "/backups/" + Runs(dest_.path()).at(0);
+  fs::copy(dest_.path(), dest_.path() + "-damaged", fs::copy_options::recursive);
+  ASSERT_OK(FlipByte(dest_.path() + "-damaged/backups/" + Runs(dest_.path()).at(0) +
+                         "/metadata.ckpt", 40, 0x01));
+  auto bad = RunGranary({"restore", dest_.path() + "-damaged", "--metadata-to",
+                         cluster->metad_data_dir()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("XXH3-128"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(cluster->metad_data_dir() + "/meta.db"));
+  fs::remove_all(dest_.path() + "-damaged");
+
+  auto r = RunGranary({"restore", dest_.path(), "--metadata-to", cluster->metad_data_dir()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("loaded the metadata"), std::string::npos) << r.out;
+  // Never over a store that exists.
+  auto again = RunGranary({"restore", dest_.path(), "--metadata-to", cluster->metad_data_dir()});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+
+  ASSERT_OK(cluster->RestartMetad());
+  ASSERT_OK_AND_ASSIGN(auto c, cluster->Connect());
+  ASSERT_OK_AND_ASSIGN(std::string back, ReadFile(*c, "/models/keep.bin"));
+  EXPECT_TRUE(back == keep);
+  ASSERT_OK_AND_ASSIGN(std::string small, ReadFile(*c, "/models/small.txt"));
+  EXPECT_EQ(small, "inline bytes");
+  EXPECT_ERROR(c->Stat("/models/after.bin"), proto::NOT_FOUND);  // written after the backup
+
+  const std::string fresh = RandomData(2 * kMiB + 3, 13);
+  ASSERT_OK(PutFile(*c, "/models/new.bin", fresh));
+  ASSERT_OK_AND_ASSIGN(std::string fresh_back, ReadFile(*c, "/models/new.bin"));
+  EXPECT_TRUE(fresh_back == fresh);
+  ASSERT_OK_AND_ASSIGN(auto info, c->Stat("/models/new.bin"));
+  EXPECT_GT(info.inode, tools::backup::kIdGap);
+  ASSERT_OK_AND_ASSIGN(auto layout, c->GetLayout("/models/new.bin"));
+  ASSERT_FALSE(layout.empty());
+  EXPECT_GT(layout.front().chunk_id, tools::backup::kIdGap);
+
+  auto fsck = Granary(*cluster, {"fsck", "/"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
 }
 
 // While a backup session is open, a file deleted or rewritten keeps its old

@@ -69,6 +69,10 @@ struct Manifest {
   ManifestSummary summary;
 };
 
+// Largest manifest read: about 300 bytes per entry, so tens of millions of
+// entries; anything bigger is not a manifest this tool wrote.
+inline constexpr uint64_t kMaxManifestBytes = 16ull << 30;
+
 std::string ToJson(const Manifest& m);
 // INVALID_ARGUMENT / CORRUPTION naming what does not parse.
 Result<Manifest> ParseManifest(std::string_view json);

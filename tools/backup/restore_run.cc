@@ -17,9 +17,6 @@
 namespace granary::tools::backup {
 namespace {
 
-// Largest manifest read: about 300 bytes per entry, so tens of millions of
-// entries; anything bigger is not a manifest this tool wrote.
-constexpr uint64_t kMaxManifestBytes = 16ull << 30;
 constexpr size_t kVerifyBytes = 16u << 20;
 
 ByteSpan Bytes(std::string_view s) {
@@ -150,7 +147,8 @@ Result<RestoreReport> RunRestore(Client& client, const RestoreOptions& options) 
   ASSIGN_OR_RETURN(Manifest m, ParseManifest(text));
   if (m.metadata_only) {
     return Status::InvalidArgument("backup " + report.backup +
-                                   " was taken with --metadata-only: it holds no file data");
+                                   " was taken with --metadata-only: it holds no file data "
+                                   "(--metadata-to DIR loads its metadata into a new metad)");
   }
   ASSIGN_OR_RETURN(ChunkPool pool, ChunkPool::Open(options.src + "/pool"));
   ASSIGN_OR_RETURN(report.path, NormalizePath(options.path.empty() ? m.source_path : options.path));

@@ -27,6 +27,32 @@ TEST(Frame, RoundTrip) {
   EXPECT_EQ(d->payload_len, 1u << 20);
 }
 
+// Bytes 16..19 carry the trace id in a request and the status in a response.
+TEST(Frame, RequestCarriesTraceResponseCarriesStatus) {
+  FrameHeader req;
+  req.kind = FrameKind::kRequest;
+  req.method = 200;
+  req.request_id = 7;
+  req.trace = 0x884a55c8;
+  uint8_t raw[kFrameHeaderSize];
+  EncodeFrameHeader(req, raw);
+  auto d = DecodeFrameHeader(raw, FrameLimits{});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->trace, 0x884a55c8u);
+  EXPECT_EQ(d->status, 0u);  // a request's trace is never read as an error
+
+  FrameHeader resp;
+  resp.kind = FrameKind::kResponse;
+  resp.request_id = 7;
+  resp.status = 2001;
+  resp.trace = 0xdeadbeef;  // not sent: responses carry no trace
+  EncodeFrameHeader(resp, raw);
+  d = DecodeFrameHeader(raw, FrameLimits{});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->status, 2001u);
+  EXPECT_EQ(d->trace, 0u);
+}
+
 TEST(Frame, RejectsGarbage) {
   uint8_t raw[kFrameHeaderSize];
   std::memset(raw, 'A', sizeof raw);
