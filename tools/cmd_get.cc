@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <future>
+#include <vector>
 
 #include "common/buffer.h"
 #include "tools/command.h"
@@ -19,6 +22,9 @@ namespace fs = std::filesystem;
 
 // Large ranges let the client fan one PRead out over many chunks and replicas.
 constexpr size_t kReadBytes = 2 * kTransferBufferBytes;
+// Ranges read at once per file: enough to keep the reader busy while one is
+// written out, without holding much memory per file (4 x 16 MiB).
+constexpr size_t kReadsInFlight = 4;
 
 struct GetFlags {
   std::string src;
@@ -50,20 +56,60 @@ Status WriteAll(int fd, const uint8_t* p, size_t n, const std::string& name) {
   return Status::Ok();
 }
 
-// Copies a remote file's contents to `fd` in large positional reads.
+// Copies a remote file's contents to `fd` in large positional reads, a few
+// in flight: while one range is written out, the next ones are being read,
+// each straight into its own buffer (the reader's read-ahead is off, so no
+// block is copied through its cache on the way).
 Status Download(Client& client, const std::string& remote, int fd, const std::string& name,
                 TransferProgress& progress) {
-  ASSIGN_OR_RETURN(auto reader, client.Open(remote));
-  Buffer buf(std::min<uint64_t>(kReadBytes, std::max<uint64_t>(reader->size(), 1)));
-  uint64_t offset = 0;
+  ASSIGN_OR_RETURN(auto reader, client.Open(remote, ReadOptions{.readahead = false}));
+  const uint64_t size = reader->size();
+  const size_t chunk = static_cast<size_t>(std::min<uint64_t>(kReadBytes, std::max<uint64_t>(size, 1)));
+  struct Range {
+    Buffer buf;
+    uint64_t offset = 0;
+    std::future<Result<size_t>> done;
+  };
+  std::deque<Range> inflight;
+  std::vector<Buffer> spare;
+  uint64_t next = 0;
+  auto launch = [&] {
+    Range r;
+    if (!spare.empty()) {
+      r.buf = std::move(spare.back());
+      spare.pop_back();
+    } else {
+      r.buf = Buffer(chunk);
+    }
+    r.offset = next;
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, size - next));
+    next += len;
+    FileReader* rd = reader.get();
+    uint8_t* p = r.buf.data();
+    r.done = std::async(std::launch::async, [rd, p, len, off = r.offset]() -> Result<size_t> {
+      Status st = ReadExactly(*rd, off, MutableByteSpan(p, len));
+      if (!st.ok()) return st;
+      return len;
+    });
+    inflight.push_back(std::move(r));
+  };
+  Status result;
   while (true) {
-    auto n = reader->PRead(offset, buf.span());
-    if (!n.ok()) return n.status().WithContext(remote);
-    if (*n == 0) break;
-    RETURN_IF_ERROR(WriteAll(fd, buf.data(), *n, name));
-    offset += *n;
-    progress.AddBytes(*n);
+    while (result.ok() && inflight.size() < kReadsInFlight && next < size) launch();
+    if (inflight.empty()) break;
+    Range r = std::move(inflight.front());
+    inflight.pop_front();
+    Result<size_t> n = r.done.get();  // every read is waited for, even after a failure
+    if (!result.ok()) continue;
+    if (!n.ok()) {
+      result = n.status().WithContext(remote);
+      continue;
+    }
+    result = WriteAll(fd, r.buf.data(), *n, name);
+    if (result.ok()) progress.AddBytes(*n);
+    spare.push_back(std::move(r.buf));
   }
+  RETURN_IF_ERROR(result);
   progress.FileDone();
   return Status::Ok();
 }

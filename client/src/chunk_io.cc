@@ -1,5 +1,6 @@
 #include "client/src/chunk_io.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -73,9 +74,18 @@ net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkIn
                                         size_t* served = nullptr) {
   const int n = chunk.replicas_size();
   if (n == 0) co_return Status::Unavailable(ChunkName(chunk) + " has no replicas");
+  // Replicas in turn from `preferred`; with local reads on, those known to
+  // be on other hosts go last, so a client beside a chunk server reads its
+  // replicas from their files whenever that server holds one.
+  std::vector<size_t> order(static_cast<size_t>(n));
+  for (int a = 0; a < n; ++a) order[static_cast<size_t>(a)] = (preferred + a) % n;
+  if (LocalChunks* local = ctx.local_chunks()) {
+    std::stable_partition(order.begin(), order.end(), [&](size_t i) {
+      return !local->KnownRemote(chunk.replicas(static_cast<int>(i)).address());
+    });
+  }
   std::string errors;
-  for (int attempt = 0; attempt < n; ++attempt) {
-    const size_t index = (preferred + attempt) % n;
+  for (const size_t index : order) {
     const auto& replica = chunk.replicas(index);
     if (served) *served = index;
     if (LocalChunks* local = ctx.local_chunks()) {
@@ -116,6 +126,31 @@ net::Awaitable<Status> ReadFromReplicas(ClientContext& ctx, const proto::ChunkIn
                                                " could serve " + what + " (" + errors + ")"),
                            trace);
 }
+
+}  // namespace
+
+net::Awaitable<std::optional<Status>> ReadLocalInto(ClientContext& ctx,
+                                                    const proto::ChunkInfo& chunk, uint32_t first,
+                                                    std::vector<MutableByteSpan> dests,
+                                                    size_t preferred, size_t* served) {
+  LocalChunks* local = ctx.local_chunks();
+  const int n = chunk.replicas_size();
+  if (local == nullptr || n == 0) co_return std::nullopt;
+  for (int a = 0; a < n; ++a) {
+    const size_t index = (preferred + a) % n;
+    const std::string& address = chunk.replicas(static_cast<int>(index)).address();
+    if (local->KnownRemote(address)) continue;
+    std::optional<Status> r = co_await net::RunBlocking(
+        ctx.local_read_executor(), [&] { return local->ReadRawInto(address, chunk, first, dests); });
+    if (!r) continue;  // not readable here; maybe another replica is
+    if (r->code() == proto::UNIMPLEMENTED) co_return std::nullopt;  // not raw: no replica will do
+    if (served) *served = index;
+    co_return r;
+  }
+  co_return std::nullopt;
+}
+
+namespace {
 
 proto::ChunkReadRequest ReadRequest(const proto::ChunkInfo& chunk, uint32_t first_block,
                                     uint32_t count) {

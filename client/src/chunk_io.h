@@ -4,6 +4,7 @@
 // the trace id of the file operation it serves (net/trace.h), and its
 // failures name it.
 
+#include <optional>
 #include <vector>
 
 #include "client/src/client_context.h"
@@ -29,6 +30,16 @@ net::Awaitable<Status> CommitOnChain(ClientContext& ctx, const proto::ChunkInfo&
 net::Awaitable<Result<Buffer>> ReadBlocks(ClientContext& ctx, const proto::ChunkInfo& chunk,
                                           uint32_t first_block, uint32_t count, size_t preferred,
                                           net::TraceId trace, size_t* served = nullptr);
+
+// Reads blocks [first, first + dests.size()) of a chunk stored raw straight
+// into `dests` (each exactly its block's length) from a replica on this
+// host (LocalChunks::ReadRawInto), trying the replicas from `preferred` on.
+// nullopt when no local replica can serve it this way: use ReadBlocks.
+// `*served` is the replica that answered (also on CHECKSUM_MISMATCH).
+net::Awaitable<std::optional<Status>> ReadLocalInto(ClientContext& ctx,
+                                                    const proto::ChunkInfo& chunk, uint32_t first,
+                                                    std::vector<MutableByteSpan> dests,
+                                                    size_t preferred, size_t* served);
 
 // Tells metad, in the background, that replica `index` of `chunk` returned
 // bytes that failed verification, so it is replaced (docs/reliability.md).

@@ -143,6 +143,30 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
                                               std::vector<Dest>& dests, size_t replica) {
   const uint32_t count = static_cast<uint32_t>(dests.size());
   size_t served = replica;
+  // Blocks bound for the caller's memory whose lengths are plain (no cut
+  // or extended chunk) may come straight from a local replica file into it.
+  if (ctx_->local_chunks() != nullptr) {
+    std::vector<MutableByteSpan> direct;
+    direct.reserve(count);
+    const uint64_t base_g = chunk.chunk_index() * (chunk_size_ / kBlockSize) + first;
+    for (uint32_t i = 0; i < count && dests[i].direct != nullptr; ++i) {
+      const uint64_t start = uint64_t(first + i) * kBlockSize;
+      const uint64_t expected =
+          chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+      if (expected == 0 || BlockLen(base_g + i) != expected) break;
+      direct.emplace_back(dests[i].direct, expected);
+    }
+    if (direct.size() == count) {
+      std::optional<Status> st =
+          co_await ReadLocalInto(*ctx_, chunk, first, std::move(direct), replica, &served);
+      if (st) {
+        if (st->code() == proto::CHECKSUM_MISMATCH) {
+          ReportBadReplica(*ctx_, chunk, served, *st, trace_);
+        }
+        co_return *st;
+      }
+    }
+  }
   CO_ASSIGN_OR_RETURN(Buffer got, co_await ReadBlocks(*ctx_, chunk, first, count, replica, trace_,
                                                       &served));
   Status st = Use(chunk, first, dests, std::move(got));

@@ -1,6 +1,7 @@
 #include "client/src/local_chunks.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -8,7 +9,10 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <array>
+#include <vector>
 
+#include "common/checksum/xxh3.h"
 #include "common/codec/block.h"
 #include "common/codec/chunk_file_io.h"
 #include "common/endian.h"
@@ -245,6 +249,106 @@ std::optional<Buffer> LocalChunks::ReadBlocks(const std::string& address,
   }
   bytes_read_.fetch_add(out.size(), std::memory_order_relaxed);
   return out;
+}
+
+std::optional<Status> LocalChunks::ReadRawInto(const std::string& address,
+                                               const proto::ChunkInfo& chunk, uint32_t first,
+                                               std::span<const MutableByteSpan> dests) {
+  // Enough for the largest request a reader makes (kBlocksPerRequest) and
+  // then some; one preadv, two iovecs per block.
+  constexpr size_t kMaxBlocks = 64;
+  const size_t count = dests.size();
+  if (count == 0 || count > kMaxBlocks) return std::nullopt;
+  std::shared_ptr<const File> file = Open(address, chunk);
+  if (!file) return std::nullopt;
+  const auto& blocks = file->footer.blocks;
+  if (first >= blocks.size() || count > blocks.size() - first) return std::nullopt;
+  // Per block: the table's word on how it is stored. Raw blocks hold their
+  // data as is (both lengths and both checksums agree); segmented raw blocks
+  // hold it followed by one u64 checksum per 64 KiB segment, which lands in
+  // a scratch slot. Anything else (compressed) takes the decoding path.
+  std::array<codec::CodecId, kMaxBlocks> codecs;
+  std::array<uint32_t, kMaxBlocks> tails;  // segment-table bytes after the data
+  size_t tail_bytes = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const codec::BlockEntry& e = blocks[first + i];
+    const uint32_t table = 8 * codec::SegmentCount(e.raw_len);
+    if (e.stored_len == e.raw_len && e.stored_xxh3 == e.raw_xxh3) {
+      codecs[i] = codec::CodecId::kRaw;
+      tails[i] = 0;
+    } else if (e.stored_len == e.raw_len + table) {
+      codecs[i] = codec::CodecId::kRawSegmented;
+      tails[i] = table;
+    } else {
+      return Status::Unimplemented("not stored raw");
+    }
+    tail_bytes += tails[i];
+    if (dests[i].size() != e.raw_len) return std::nullopt;
+    if (i > 0 && e.offset != blocks[first + i - 1].end()) return std::nullopt;
+  }
+  if (!SameFile(*file)) return std::nullopt;
+  std::array<std::array<uint8_t, codec::kBlockHeaderSize>, kMaxBlocks> headers;
+  std::vector<uint8_t> scratch(tail_bytes);  // segment tables, not used here
+  std::array<iovec, 3 * kMaxBlocks> iov;
+  int iovs = 0;
+  size_t total = 0;
+  for (size_t i = 0, t = 0; i < count; ++i) {
+    iov[iovs++] = {headers[i].data(), codec::kBlockHeaderSize};
+    iov[iovs++] = {dests[i].data(), dests[i].size()};
+    if (tails[i] > 0) {
+      iov[iovs++] = {scratch.data() + t, tails[i]};
+      t += tails[i];
+    }
+    total += codec::kBlockHeaderSize + dests[i].size() + tails[i];
+  }
+  ssize_t n;
+  do {
+    n = ::preadv(file->fd, iov.data(), iovs, static_cast<off_t>(blocks[first].offset));
+  } while (n < 0 && errno == EINTR);
+  // A regular file gives all of it or an error; anything short goes the
+  // long way, which reports what is wrong.
+  if (n != static_cast<ssize_t>(total)) return std::nullopt;
+  for (size_t i = 0; i < count; ++i) {
+    const codec::BlockEntry& e = blocks[first + i];
+    Result<codec::BlockHeader> h =
+        codec::ParseBlockHeader(ByteSpan(headers[i].data(), headers[i].size()));
+    // Lengths alone told the form; the header has the last word (nothing
+    // has been returned to the caller yet, so another path can still serve).
+    if (h.ok() && h->codec != codecs[i]) return Status::Unimplemented("not stored raw");
+    if (!h.ok() || h->stored_len != e.stored_len ||
+        h->raw_len != e.raw_len || h->stored_xxh3 != e.stored_xxh3 ||
+        h->raw_xxh3 != e.raw_xxh3) {
+      LOG_ERROR("local read of {} block {}: header disagrees with the block table, using "
+                "another path",
+                ReplicaName(address, chunk), first + i);
+      Drop(address, chunk);
+      return std::nullopt;
+    }
+    // The raw checksum covers exactly the data, in either form: this is the
+    // end-to-end check every read makes (the stored one, over the data and
+    // the segment table, is the chunk servers' on write and scrub).
+    if (checksum::Xxh3(dests[i].data(), dests[i].size()) != e.raw_xxh3) {
+      Drop(address, chunk);
+      return Status::ChecksumMismatch(ReplicaName(address, chunk) + " block " +
+                                      std::to_string(first + i) + ": raw checksum mismatch");
+    }
+  }
+  bytes_read_.fetch_add(total, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+bool LocalChunks::KnownRemote(const std::string& address) const {
+  std::shared_ptr<Server> server;
+  {
+    std::lock_guard lock(mu_);
+    auto it = servers_.find(address);
+    if (it == servers_.end()) return false;
+    server = it->second;
+  }
+  // The server's lock is held across a socket round trip: when it is busy,
+  // someone is talking to it, so it may well be local.
+  std::unique_lock lock(server->mu, std::try_to_lock);
+  return lock.owns_lock() && server->sock < 0 && Clock::now() < server->retry_after;
 }
 
 bool LocalChunks::SameFile(const File& file) {

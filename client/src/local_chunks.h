@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 
@@ -44,6 +45,23 @@ class LocalChunks {
   std::optional<Buffer> ReadRange(const std::string& address, const proto::ChunkInfo& chunk,
                                   uint32_t block, uint32_t offset, uint32_t length,
                                   bool* segments);
+
+  // Blocks [first, first + dests.size()) read straight into `dests` (one
+  // span per block, each exactly the block's raw length), for blocks stored
+  // raw (with or without segment checksums): one preadv puts each header in a scratch slot and the bytes in the
+  // caller's memory, so the data is copied once, by the kernel. Every header
+  // is checked against the replica's block table and every block's raw
+  // checksum verified. nullopt when this path does not apply (not a local
+  // replica, lengths that differ): use
+  // ReadBlocks or the network. UNIMPLEMENTED when the blocks are not all
+  // stored raw (true of every replica of this chunk version).
+  // CHECKSUM_MISMATCH when bytes fail.
+  std::optional<Status> ReadRawInto(const std::string& address, const proto::ChunkInfo& chunk,
+                                    uint32_t first, std::span<const MutableByteSpan> dests);
+
+  // True when `address` was found not to be on this host (or refused local
+  // reads) recently: readers then prefer replicas that may be local.
+  bool KnownRemote(const std::string& address) const;
 
   // Forgets the open replica (after its bytes failed verification).
   void Drop(const std::string& address, const proto::ChunkInfo& chunk);
