@@ -28,7 +28,7 @@ cd "$root"
 targets=(safetensors block)
 declare -A sources=(
   [safetensors]="client/src/safetensors.cc"
-  [block]="common/codec/block.cc common/codec/planes.cc common/checksum/xxh3.cc common/checksum/xxh3_avx2.cc:-mavx2"
+  [block]="common/codec/block.cc common/codec/planes.cc common/checksum/xxh3.cc common/checksum/xxh3_avx2.cc:-mavx2 common/checksum/xxh3_avx512.cc:-mavx512f"
 )
 declare -A ldlibs=(
   [safetensors]=""

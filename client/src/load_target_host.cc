@@ -1,32 +1,12 @@
 // The host-memory target: tensors in huge-page backed memory, copies are memcpy.
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "client/src/load_target.h"
+#include "common/huge_pages.h"
 
 namespace granary::client {
 namespace {
-
-constexpr size_t kHugePage = 2u << 20;
-
-// Tensor memory from mmap, asking for transparent huge pages: a multi-GiB
-// checkpoint otherwise costs one page fault per 4 KiB on first touch, which
-// measured as most of a host load's time on a virtual machine (the faults
-// are what the copies wait on).
-std::shared_ptr<void> MapMemory(uint64_t bytes) {
-  const size_t len = (std::max<uint64_t>(bytes, 1) + kHugePage - 1) / kHugePage * kHugePage;
-  // One huge page more, so that the start can be moved to a 2 MiB boundary
-  // (huge pages back only aligned 2 MiB ranges).
-  const size_t mapped = len + kHugePage;
-  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return nullptr;
-  const uintptr_t start = (reinterpret_cast<uintptr_t>(p) + kHugePage - 1) / kHugePage * kHugePage;
-  void* aligned = reinterpret_cast<void*>(start);
-  (void)madvise(aligned, len, MADV_HUGEPAGE);  // a hint: without THP, plain pages
-  return std::shared_ptr<void>(aligned, [p, mapped](void*) { munmap(p, mapped); });
-}
 
 // Pieces are decoded into a warm staging buffer and copied into place:
 // decoding straight into fresh tensor memory measured 1.5x slower here (the
@@ -50,7 +30,9 @@ class HostLane final : public CopyLane {
 class Host final : public LoadTargetBackend {
  public:
   Result<std::shared_ptr<void>> Allocate(uint64_t bytes) override {
-    auto p = MapMemory(bytes);
+    // Huge pages: a multi-GiB checkpoint otherwise costs one page fault per
+    // 4 KiB on first touch, most of a host load's time on a virtual machine.
+    std::shared_ptr<void> p = MapHugePages(bytes);
     if (!p) return Status::ResourceExhausted("cannot allocate " + std::to_string(bytes) + " bytes");
     return p;
   }

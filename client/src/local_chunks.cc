@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -255,7 +256,7 @@ std::optional<Status> LocalChunks::ReadRawInto(const std::string& address,
                                                const proto::ChunkInfo& chunk, uint32_t first,
                                                std::span<const MutableByteSpan> dests) {
   // Enough for the largest request a reader makes (kBlocksPerRequest) and
-  // then some; one preadv, two iovecs per block.
+  // then some.
   constexpr size_t kMaxBlocks = 64;
   const size_t count = dests.size();
   if (count == 0 || count > kMaxBlocks) return std::nullopt;
@@ -269,7 +270,7 @@ std::optional<Status> LocalChunks::ReadRawInto(const std::string& address,
   // a scratch slot. Anything else (compressed) takes the decoding path.
   std::array<codec::CodecId, kMaxBlocks> codecs;
   std::array<uint32_t, kMaxBlocks> tails;  // segment-table bytes after the data
-  size_t tail_bytes = 0;
+  uint32_t max_tail = 0;
   for (size_t i = 0; i < count; ++i) {
     const codec::BlockEntry& e = blocks[first + i];
     const uint32_t table = 8 * codec::SegmentCount(e.raw_len);
@@ -282,36 +283,31 @@ std::optional<Status> LocalChunks::ReadRawInto(const std::string& address,
     } else {
       return Status::Unimplemented("not stored raw");
     }
-    tail_bytes += tails[i];
+    max_tail = std::max(max_tail, tails[i]);
     if (dests[i].size() != e.raw_len) return std::nullopt;
-    if (i > 0 && e.offset != blocks[first + i - 1].end()) return std::nullopt;
   }
   if (!SameFile(*file)) return std::nullopt;
-  std::array<std::array<uint8_t, codec::kBlockHeaderSize>, kMaxBlocks> headers;
-  std::vector<uint8_t> scratch(tail_bytes);  // segment tables, not used here
-  std::array<iovec, 3 * kMaxBlocks> iov;
-  int iovs = 0;
+  // One preadv per block, verified at once: the block is hashed while it is
+  // still in this core's cache (hashing a 4 MiB run after reading all of it
+  // goes back to memory for the first blocks).
+  std::array<uint8_t, codec::kBlockHeaderSize> header;
+  std::vector<uint8_t> scratch(max_tail);  // a segment table, not used here
   size_t total = 0;
-  for (size_t i = 0, t = 0; i < count; ++i) {
-    iov[iovs++] = {headers[i].data(), codec::kBlockHeaderSize};
-    iov[iovs++] = {dests[i].data(), dests[i].size()};
-    if (tails[i] > 0) {
-      iov[iovs++] = {scratch.data() + t, tails[i]};
-      t += tails[i];
-    }
-    total += codec::kBlockHeaderSize + dests[i].size() + tails[i];
-  }
-  ssize_t n;
-  do {
-    n = ::preadv(file->fd, iov.data(), iovs, static_cast<off_t>(blocks[first].offset));
-  } while (n < 0 && errno == EINTR);
-  // A regular file gives all of it or an error; anything short goes the
-  // long way, which reports what is wrong.
-  if (n != static_cast<ssize_t>(total)) return std::nullopt;
   for (size_t i = 0; i < count; ++i) {
     const codec::BlockEntry& e = blocks[first + i];
-    Result<codec::BlockHeader> h =
-        codec::ParseBlockHeader(ByteSpan(headers[i].data(), headers[i].size()));
+    std::array<iovec, 3> iov = {iovec{header.data(), header.size()},
+                                iovec{dests[i].data(), dests[i].size()},
+                                iovec{scratch.data(), tails[i]}};
+    const size_t want = header.size() + dests[i].size() + tails[i];
+    ssize_t n;
+    do {
+      n = ::preadv(file->fd, iov.data(), tails[i] > 0 ? 3 : 2, static_cast<off_t>(e.offset));
+    } while (n < 0 && errno == EINTR);
+    // A regular file gives all of it or an error; anything short goes the
+    // long way, which reports what is wrong.
+    if (n != static_cast<ssize_t>(want)) return std::nullopt;
+    total += want;
+    Result<codec::BlockHeader> h = codec::ParseBlockHeader(ByteSpan(header.data(), header.size()));
     // Lengths alone told the form; the header has the last word (nothing
     // has been returned to the caller yet, so another path can still serve).
     if (h.ok() && h->codec != codecs[i]) return Status::Unimplemented("not stored raw");

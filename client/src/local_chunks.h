@@ -48,14 +48,14 @@ class LocalChunks {
 
   // Blocks [first, first + dests.size()) read straight into `dests` (one
   // span per block, each exactly the block's raw length), for blocks stored
-  // raw (with or without segment checksums): one preadv puts each header in a scratch slot and the bytes in the
+  // raw, with or without segment checksums: per block, one preadv puts the
+  // header (and segment table) in scratch slots and the data in the
   // caller's memory, so the data is copied once, by the kernel. Every header
   // is checked against the replica's block table and every block's raw
   // checksum verified. nullopt when this path does not apply (not a local
-  // replica, lengths that differ): use
-  // ReadBlocks or the network. UNIMPLEMENTED when the blocks are not all
-  // stored raw (true of every replica of this chunk version).
-  // CHECKSUM_MISMATCH when bytes fail.
+  // replica, lengths that differ): use ReadBlocks or the network.
+  // UNIMPLEMENTED when the blocks are not all stored raw (true of every
+  // replica of this chunk version). CHECKSUM_MISMATCH when bytes fail.
   std::optional<Status> ReadRawInto(const std::string& address, const proto::ChunkInfo& chunk,
                                     uint32_t first, std::span<const MutableByteSpan> dests);
 
