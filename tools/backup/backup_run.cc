@@ -196,6 +196,23 @@ Result<std::vector<std::string>> ListRuns(const std::string& dest) {
   return out;
 }
 
+Result<RunRef> OpenRun(const std::string& dest, const std::string& name) {
+  RunRef run;
+  run.name = name;
+  if (run.name.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> runs, ListRuns(dest));
+    if (runs.empty()) return Status::NotFound("no backup under " + dest + "/backups");
+    run.name = runs.back();
+  }
+  if (run.name.find('/') != std::string::npos) {
+    return Status::InvalidArgument("--backup takes a run name, not a path: " + run.name);
+  }
+  run.dir = dest + "/backups/" + run.name;
+  ASSIGN_OR_RETURN(std::string text, ReadLocalFile(run.dir + "/manifest.json", kMaxManifestBytes));
+  ASSIGN_OR_RETURN(run.manifest, ParseManifest(text));
+  return run;
+}
+
 Result<Manifest> RunBackup(Client& client, const BackupOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::string subtree, NormalizePath(options.path));

@@ -32,4 +32,13 @@ Result<Manifest> RunBackup(Client& client, const BackupOptions& options);
 // Names of the published runs under DEST/backups, oldest first.
 Result<std::vector<std::string>> ListRuns(const std::string& dest);
 
+// A published run and its manifest: `name`, or the latest when empty.
+// NOT_FOUND when there is none; INVALID_ARGUMENT for a name with a '/'.
+struct RunRef {
+  std::string name;
+  std::string dir;  // DEST/backups/NAME
+  Manifest manifest;
+};
+Result<RunRef> OpenRun(const std::string& dest, const std::string& name);
+
 }  // namespace granary::tools::backup

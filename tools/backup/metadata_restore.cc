@@ -56,18 +56,10 @@ Result<std::string> Advanced(std::string_view key, std::string_view value, uint6
 
 Result<MetadataRestoreReport> RestoreMetadata(const MetadataRestoreOptions& options) {
   MetadataRestoreReport report;
-  report.backup = options.backup;
-  if (report.backup.empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::string> runs, ListRuns(options.src));
-    if (runs.empty()) return Status::NotFound("no backup under " + options.src + "/backups");
-    report.backup = runs.back();
-  }
-  if (report.backup.find('/') != std::string::npos) {
-    return Status::InvalidArgument("--backup takes a run name, not a path: " + report.backup);
-  }
-  const std::string run_dir = options.src + "/backups/" + report.backup;
-  ASSIGN_OR_RETURN(std::string text, ReadLocalFile(run_dir + "/manifest.json", kMaxManifestBytes));
-  ASSIGN_OR_RETURN(Manifest m, ParseManifest(text));
+  ASSIGN_OR_RETURN(RunRef run, OpenRun(options.src, options.backup));
+  report.backup = run.name;
+  const Manifest& m = run.manifest;
+  const std::string& run_dir = run.dir;
   if (m.metadata_file.empty() || m.metadata_file.find('/') != std::string::npos) {
     return Status::Corruption("manifest of " + report.backup + " names no metadata checkpoint");
   }

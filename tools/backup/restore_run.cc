@@ -133,18 +133,9 @@ Status VerifyFile(Client& client, const ManifestEntry& e, const std::string& pat
 Result<RestoreReport> RunRestore(Client& client, const RestoreOptions& options) {
   RestoreReport report;
   // 1. The run and its manifest.
-  report.backup = options.backup;
-  if (report.backup.empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::string> runs, ListRuns(options.src));
-    if (runs.empty()) return Status::NotFound("no backup under " + options.src + "/backups");
-    report.backup = runs.back();
-  }
-  if (report.backup.find('/') != std::string::npos) {
-    return Status::InvalidArgument("--backup takes a run name, not a path: " + report.backup);
-  }
-  const std::string run_dir = options.src + "/backups/" + report.backup;
-  ASSIGN_OR_RETURN(std::string text, ReadLocalFile(run_dir + "/manifest.json", kMaxManifestBytes));
-  ASSIGN_OR_RETURN(Manifest m, ParseManifest(text));
+  ASSIGN_OR_RETURN(RunRef run, OpenRun(options.src, options.backup));
+  report.backup = run.name;
+  Manifest& m = run.manifest;
   if (m.metadata_only) {
     return Status::InvalidArgument("backup " + report.backup +
                                    " was taken with --metadata-only: it holds no file data "
