@@ -144,8 +144,9 @@ Status ReadChunk(Client& client, const CopyJob& job, std::string& data) {
   data.resize(static_cast<size_t>(job.chunk.length));
   uint64_t done = 0;
   while (done < data.size()) {
-    const size_t want = static_cast<size_t>(
-        std::min<uint64_t>(data.size() - done, 2 * kTransferBufferBytes));
+    // The whole rest in one read: the client fans it out over the chunk's
+    // blocks at once, each straight into `data` (no read-ahead cache).
+    const size_t want = static_cast<size_t>(data.size() - done);
     ASSIGN_OR_RETURN(size_t n,
                      reader->PRead(done, MutableByteSpan(
                                              reinterpret_cast<uint8_t*>(data.data()) + done, want)));
