@@ -164,17 +164,17 @@ Status ReadChunk(Client& client, const CopyJob& job, std::string& data) {
 Result<std::string> ChecksumFromPool(const ChunkPool& pool, const ManifestEntry& e) {
   ContentHasher h;
   if (e.has_inline) {
-    ASSIGN_OR_RETURN(std::string raw, pool.Get(e.inline_object));
+    ASSIGN_OR_RETURN(std::string_view raw, pool.Get(e.inline_object));
     const uint64_t n = std::min<uint64_t>(raw.size(), e.size);
-    h.Update(std::string_view(raw).substr(0, n));
+    h.Update(raw.substr(0, n));
   }
   for (const ManifestChunk& c : e.chunks) {
     const uint64_t start = c.index * e.chunk_size;
     if (start >= e.size) break;
-    ASSIGN_OR_RETURN(std::string raw, pool.Get(c.object));
+    ASSIGN_OR_RETURN(std::string_view raw, pool.Get(c.object));
     if (start > h.fed()) h.UpdateZeros(start - h.fed());
     const uint64_t n = std::min({static_cast<uint64_t>(raw.size()), c.length, e.size - start});
-    h.Update(std::string_view(raw).substr(0, n));
+    h.Update(raw.substr(0, n));
   }
   if (h.fed() < e.size) h.UpdateZeros(e.size - h.fed());
   return h.HexDigest();

@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "common/buffer.h"
 #include "common/checksum/xxh3.h"
+#include "common/codec/chunk_file_io.h"
 #include "common/codec/zstd_ctx.h"
 
 namespace granary::tools::backup {
@@ -139,39 +141,61 @@ Result<uint64_t> ChunkPool::Put(const std::string& name, std::string_view raw) c
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return Status::IoError("creating folder for " + path + ": " + ec.message());
-  // Kept per thread: see ReadChunk in backup_run.cc.
-  thread_local std::string obj;
-  obj.resize(kHeaderBytes + ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compressCCtx(codec::ThreadCCtx(), obj.data() + kHeaderBytes,
-                               obj.size() - kHeaderBytes, raw.data(), raw.size(), kZstdLevel);
+  // Kept per thread and only grown (Buffer is not zero-filled): see Get.
+  thread_local Buffer buf;
+  const size_t need = kHeaderBytes + ZSTD_compressBound(raw.size());
+  if (buf.size() < need) buf = Buffer(need);
+  char* obj = reinterpret_cast<char*>(buf.data());
+  size_t n = ZSTD_compressCCtx(codec::ThreadCCtx(), obj + kHeaderBytes, need - kHeaderBytes,
+                               raw.data(), raw.size(), kZstdLevel);
   if (ZSTD_isError(n)) {
     return Status::Internal(fmt::format("compressing {}: {}", name, ZSTD_getErrorName(n)));
   }
-  obj.resize(kHeaderBytes + n);
-  std::memcpy(obj.data(), kMagic, 8);
-  PutU64(obj.data() + 8, raw.size());
-  PutU64(obj.data() + 16, checksum::Xxh3(raw.data(), raw.size()));
-  PutU64(obj.data() + 24, checksum::Xxh3(obj.data() + kHeaderBytes, n));
-  RETURN_IF_ERROR(WriteFileAtomic(path, obj));
-  return static_cast<uint64_t>(obj.size());
+  std::memcpy(obj, kMagic, 8);
+  PutU64(obj + 8, raw.size());
+  PutU64(obj + 16, checksum::Xxh3(raw.data(), raw.size()));
+  PutU64(obj + 24, checksum::Xxh3(obj + kHeaderBytes, n));
+  RETURN_IF_ERROR(WriteFileAtomic(path, std::string_view(obj, kHeaderBytes + n)));
+  return static_cast<uint64_t>(kHeaderBytes + n);
 }
 
-Result<std::string> ChunkPool::Get(const std::string& name) const {
+Result<std::string_view> ChunkPool::Get(const std::string& name) const {
   const std::string path = dir_ + "/" + name;
+  // Per-thread buffers that only grow: Buffer is not zero-filled, and pages
+  // touched once stay mapped for the next object.
+  thread_local Buffer obj_buf;
+  thread_local Buffer raw_buf;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("opening object", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("stat of", path, errno);
+    ::close(fd);
+    return s;
+  }
   // A compressed object is at most the bound of its largest raw size.
-  ASSIGN_OR_RETURN(std::string obj,
-                   ReadLocalFile(path, kHeaderBytes + ZSTD_compressBound(kMaxObjectRawBytes)));
-  if (obj.size() < kHeaderBytes || std::memcmp(obj.data(), kMagic, 8) != 0) {
+  const uint64_t limit = kHeaderBytes + ZSTD_compressBound(kMaxObjectRawBytes);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > limit || size < kHeaderBytes) {
+    ::close(fd);
+    return Status::Corruption(fmt::format("object {} holds {} bytes", path, size));
+  }
+  if (obj_buf.size() < size) obj_buf = Buffer(static_cast<size_t>(size));
+  Status read = codec::PReadExact(fd, MutableByteSpan(obj_buf.data(), size), 0, "object " + path);
+  ::close(fd);
+  RETURN_IF_ERROR(read);
+  const char* obj = reinterpret_cast<const char*>(obj_buf.data());
+  if (std::memcmp(obj, kMagic, 8) != 0) {
     return Status::Corruption("object " + path + " has no valid header");
   }
-  const uint64_t raw_len = GetU64(obj.data() + 8);
-  const uint64_t raw_sum = GetU64(obj.data() + 16);
-  const uint64_t packed_sum = GetU64(obj.data() + 24);
+  const uint64_t raw_len = GetU64(obj + 8);
+  const uint64_t raw_sum = GetU64(obj + 16);
+  const uint64_t packed_sum = GetU64(obj + 24);
   if (raw_len > kMaxObjectRawBytes) {
     return Status::Corruption(fmt::format("object {} claims {} raw bytes", path, raw_len));
   }
-  const char* packed = obj.data() + kHeaderBytes;
-  const size_t packed_len = obj.size() - kHeaderBytes;
+  const char* packed = obj + kHeaderBytes;
+  const size_t packed_len = static_cast<size_t>(size - kHeaderBytes);
   if (checksum::Xxh3(packed, packed_len) != packed_sum) {
     return Status::Corruption("object " + path + ": checksum of the compressed bytes mismatches");
   }
@@ -180,15 +204,17 @@ Result<std::string> ChunkPool::Get(const std::string& name) const {
     return Status::Corruption(fmt::format("object {}: frame holds {} bytes, header says {}", path,
                                           frame, raw_len));
   }
-  std::string raw(static_cast<size_t>(raw_len), '\0');
-  size_t n = ZSTD_decompressDCtx(codec::ThreadDCtx(), raw.data(), raw.size(), packed, packed_len);
+  if (raw_buf.size() < raw_len) raw_buf = Buffer(static_cast<size_t>(raw_len));
+  char* raw = reinterpret_cast<char*>(raw_buf.data());
+  size_t n = ZSTD_decompressDCtx(codec::ThreadDCtx(), raw, static_cast<size_t>(raw_len), packed,
+                                 packed_len);
   if (ZSTD_isError(n) || n != raw_len) {
     return Status::Corruption("object " + path + ": the zstd frame does not decode");
   }
-  if (checksum::Xxh3(raw.data(), raw.size()) != raw_sum) {
+  if (checksum::Xxh3(raw, static_cast<size_t>(raw_len)) != raw_sum) {
     return Status::Corruption("object " + path + ": checksum of the decoded bytes mismatches");
   }
-  return raw;
+  return std::string_view(raw, static_cast<size_t>(raw_len));
 }
 
 Status ChunkPool::SyncFolders() const {

@@ -50,7 +50,10 @@ class ChunkPool {
 
   // Reads, checks and decompresses object `name`. CORRUPTION names the object
   // and what failed (header, compressed checksum, frame, raw checksum).
-  Result<std::string> Get(const std::string& name) const;
+  // The bytes are a view of a buffer this thread keeps (reused, never
+  // zero-filled: fresh 64 MiB strings per object were half of a backup's
+  // time), valid until this thread's next Get.
+  Result<std::string_view> Get(const std::string& name) const;
 
   // fsyncs every shard folder touched, so renames are durable before a
   // manifest names the objects.

@@ -81,23 +81,23 @@ Status WriteFile(Client& client, const ChunkPool& pool, const ManifestEntry& e,
   ASSIGN_OR_RETURN(auto w, client.Create(path, co));
   uint64_t pos = 0;
   if (e.has_inline) {
-    ASSIGN_OR_RETURN(std::string raw, pool.Get(e.inline_object));
+    ASSIGN_OR_RETURN(std::string_view raw, pool.Get(e.inline_object));
     const uint64_t n = std::min<uint64_t>(raw.size(), e.size);
-    RETURN_IF_ERROR(w->Write(Bytes(std::string_view(raw).substr(0, n))));
+    RETURN_IF_ERROR(w->Write(Bytes(raw.substr(0, n))));
     pos = n;
   }
   for (const ManifestChunk& c : e.chunks) {
     const uint64_t start = c.index * e.chunk_size;
     if (start >= e.size) break;
     if (start < pos) return Status::Corruption("chunks out of order in the manifest");
-    ASSIGN_OR_RETURN(std::string raw, pool.Get(c.object));
+    ASSIGN_OR_RETURN(std::string_view raw, pool.Get(c.object));
     if (raw.size() < std::min(c.length, e.size - start)) {
       return Status::Corruption(fmt::format("object {} holds {} bytes, the manifest needs {}",
                                             c.object, raw.size(), c.length));
     }
     RETURN_IF_ERROR(WriteZeros(*w, start - pos));
     const uint64_t n = std::min({static_cast<uint64_t>(raw.size()), c.length, e.size - start});
-    RETURN_IF_ERROR(w->Write(Bytes(std::string_view(raw).substr(0, n))));
+    RETURN_IF_ERROR(w->Write(Bytes(raw.substr(0, n))));
     pos = start + n;
   }
   RETURN_IF_ERROR(WriteZeros(*w, e.size - pos));
