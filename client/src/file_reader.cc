@@ -120,6 +120,8 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
                                     MutableByteSpan out);
   Status UseRange(const proto::ChunkInfo& chunk, uint64_t expected, uint32_t off,
                   const RangeReply& r, MutableByteSpan out);
+  Status UseFrames(const std::string& where, const codec::BlockHeader& h, uint64_t expected,
+                   uint32_t off, const RangeReply& r, MutableByteSpan out);
 
   std::shared_ptr<ClientContext> ctx_;
   const std::string path_;
@@ -339,6 +341,7 @@ Status ReaderState::UseRange(const proto::ChunkInfo& chunk, uint64_t expected, u
     return Status::Ok();
   }
   ASSIGN_OR_RETURN(codec::BlockHeader h, codec::ParseBlockHeader(p));
+  if (h.codec == codec::CodecId::kZstdSegmented) return UseFrames(where, h, expected, off, r, out);
   if (h.codec != codec::CodecId::kRawSegmented) {
     return Status::Corruption(where + ": a segment reply of a block that is not segmented");
   }
@@ -357,6 +360,43 @@ Status ReaderState::UseRange(const proto::ChunkInfo& chunk, uint64_t expected, u
   RETURN_IF_ERROR(codec::VerifySegments(s0, bytes, p.subspan(codec::kBlockHeaderSize + (b1 - b0)))
                       .WithContext(where));
   std::memcpy(out.data(), bytes.data() + (off - b0), out.size());
+  return Status::Ok();
+}
+
+// A range reply of a kZstdSegmented block: header, the whole frame table,
+// the frames of the segments covering the range. Each frame is decoded into
+// a 64 KiB scratch and checked against its segment checksum.
+Status ReaderState::UseFrames(const std::string& where, const codec::BlockHeader& h,
+                              uint64_t expected, uint32_t off, const RangeReply& r,
+                              MutableByteSpan out) {
+  if (h.raw_len != expected) return Status::Unimplemented("block length differs");
+  ByteSpan p = r.payload.span().subspan(codec::kBlockHeaderSize);
+  const size_t table_len = codec::ZstdSegmentTableSize(h.raw_len);
+  Result<codec::ZstdSegmentTable> parsed = codec::ParseZstdSegmentTable(h, p);
+  if (!parsed.ok()) return parsed.status().WithContext(where);
+  const codec::ZstdSegmentTable& t = *parsed;
+  const uint32_t s0 = off / codec::kSegmentSize;
+  const uint32_t s1 = static_cast<uint32_t>((off + out.size() + codec::kSegmentSize - 1) /
+                                            codec::kSegmentSize);
+  const uint64_t f0 = t.frame_offset[s0];
+  const uint64_t f1 = t.frame_offset[s1 - 1] + t.frame_len[s1 - 1];
+  if (r.first_segment != s0 || p.size() != table_len + (f1 - f0)) {
+    return Status::Corruption(where + ": frame reply of " + std::to_string(p.size()) +
+                              " bytes does not match the range asked for");
+  }
+  thread_local std::vector<uint8_t> scratch(codec::kSegmentSize);
+  for (uint32_t i = s0; i < s1; ++i) {
+    const uint64_t seg_start = uint64_t(i) * codec::kSegmentSize;
+    const size_t seg_len = static_cast<size_t>(
+        std::min<uint64_t>(codec::kSegmentSize, h.raw_len - seg_start));
+    ByteSpan frame = p.subspan(table_len + (t.frame_offset[i] - f0), t.frame_len[i]);
+    RETURN_IF_ERROR(codec::DecodeZstdSegment(t, i, frame, MutableByteSpan(scratch.data(), seg_len))
+                        .WithContext(where));
+    // The part of this segment inside [off, off + out.size()).
+    const uint64_t from = std::max<uint64_t>(seg_start, off);
+    const uint64_t to = std::min<uint64_t>(seg_start + seg_len, uint64_t(off) + out.size());
+    std::memcpy(out.data() + (from - off), scratch.data() + (from - seg_start), to - from);
+  }
   return Status::Ok();
 }
 

@@ -179,6 +179,36 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
     }
     try_zstd = false;  // planes did not pay: the bytes are close to random
   }
+  if (try_zstd && raw.size() > kSegmentSize) {
+    // One frame per 64 KiB segment (kZstdSegmented), so random reads decode
+    // 64 KiB. Each frame's destination is capped by what is left of `cap`:
+    // a block that cannot pay stops at the first frame that overruns.
+    ZSTD_CCtx* cctx = ThreadCCtx();
+    const uint32_t segs = SegmentCount(h.raw_len);
+    size_t pos = ZstdSegmentTableSize(h.raw_len);
+    bool paid = cctx != nullptr && pos < cap;
+    for (uint32_t i = 0; paid && i < segs; ++i) {
+      const size_t off = size_t(i) * kSegmentSize;
+      const size_t len = std::min<size_t>(kSegmentSize, raw.size() - off);
+      const size_t n = ZSTD_compressCCtx(cctx, stored + pos, cap - pos, raw.data() + off, len,
+                                         options.zstd_level);
+      if (ZSTD_isError(n) || n == 0) {
+        paid = false;
+        break;
+      }
+      PutU32(stored + 4 * i, static_cast<uint32_t>(n));
+      PutU64(stored + 4ull * segs + 8 * i, checksum::Xxh3(raw.data() + off, len));
+      pos += n;
+    }
+    if (paid) {
+      h.codec = CodecId::kZstdSegmented;
+      h.stored_len = static_cast<uint32_t>(pos);
+      h.stored_xxh3 = checksum::Xxh3(stored, pos);
+      WriteHeader(h, out.data());
+      return h.encoded_size();
+    }
+    try_zstd = false;
+  }
   if (try_zstd) {
     // Capped destination: zstd gives up with dstSize_tooSmall as soon as the
     // block cannot pay, instead of finishing a compression we would discard.
@@ -233,7 +263,8 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
   if (codec != static_cast<uint8_t>(CodecId::kRaw) &&
       codec != static_cast<uint8_t>(CodecId::kZstd) &&
       codec != static_cast<uint8_t>(CodecId::kRawSegmented) &&
-      codec != static_cast<uint8_t>(CodecId::kPlanes)) {
+      codec != static_cast<uint8_t>(CodecId::kPlanes) &&
+      codec != static_cast<uint8_t>(CodecId::kZstdSegmented)) {
     return Status::Corruption("unknown block codec " + std::to_string(codec));
   }
   h.codec = static_cast<CodecId>(codec);
@@ -256,6 +287,12 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {
   }
   if (h.codec == CodecId::kZstd && (h.stored_len == 0 || h.stored_len > MaxStoredSize(h.raw_len))) {
     return Status::Corruption("zstd block stored_len " + std::to_string(h.stored_len) +
+                              " out of bounds for raw_len " + std::to_string(h.raw_len));
+  }
+  if (h.codec == CodecId::kZstdSegmented &&
+      (h.raw_len <= kSegmentSize || h.stored_len <= ZstdSegmentTableSize(h.raw_len) ||
+       h.stored_len > MaxStoredSize(h.raw_len))) {
+    return Status::Corruption("segmented zstd block stored_len " + std::to_string(h.stored_len) +
                               " out of bounds for raw_len " + std::to_string(h.raw_len));
   }
   if (h.codec == CodecId::kPlanes && (h.stored_len == 0 || h.stored_len > MaxStoredSize(h.raw_len))) {
@@ -290,6 +327,60 @@ Status VerifySegments(uint32_t first, ByteSpan bytes, ByteSpan sums) {
       return Status::ChecksumMismatch("segment " + std::to_string(first + i) +
                                       " does not match its checksum");
     }
+  }
+  return Status::Ok();
+}
+
+Result<ZstdSegmentTable> ParseZstdSegmentTable(const BlockHeader& header, ByteSpan table) {
+  const uint32_t segs = SegmentCount(header.raw_len);
+  const size_t size = ZstdSegmentTableSize(header.raw_len);
+  if (header.codec != CodecId::kZstdSegmented || table.size() < size) {
+    return Status::Corruption("segmented zstd table of " + std::to_string(table.size()) +
+                              " bytes, " + std::to_string(size) + " needed");
+  }
+  ZstdSegmentTable t;
+  t.frame_len.resize(segs);
+  t.frame_offset.resize(segs);
+  t.raw_xxh3.resize(segs);
+  uint64_t pos = size;
+  for (uint32_t i = 0; i < segs; ++i) {
+    t.frame_len[i] = GetU32(table.data() + 4 * i);
+    t.raw_xxh3[i] = GetU64(table.data() + 4ull * segs + 8 * i);
+    t.frame_offset[i] = pos;
+    // Every length is bounded before use: no frame may be empty or reach
+    // past the block's stored bytes.
+    if (t.frame_len[i] == 0 || pos + t.frame_len[i] > header.stored_len) {
+      return Status::Corruption("segmented zstd frame " + std::to_string(i) + " of " +
+                                std::to_string(t.frame_len[i]) + " bytes past the block's " +
+                                std::to_string(header.stored_len));
+    }
+    pos += t.frame_len[i];
+  }
+  if (pos != header.stored_len) {
+    return Status::Corruption("segmented zstd frames end at " + std::to_string(pos) +
+                              ", the block's stored bytes at " +
+                              std::to_string(header.stored_len));
+  }
+  return t;
+}
+
+Status DecodeZstdSegment(const ZstdSegmentTable& table, uint32_t i, ByteSpan frame,
+                         MutableByteSpan out) {
+  if (i >= table.frame_len.size() || frame.size() != table.frame_len[i]) {
+    return Status::Corruption("segment " + std::to_string(i) + ": frame of " +
+                              std::to_string(frame.size()) + " bytes does not match the table");
+  }
+  ZSTD_DCtx* dctx = ThreadDCtx();
+  if (dctx == nullptr) return Status::Internal("cannot allocate a zstd context");
+  // Exactly the segment's size: a frame that would expand past it fails.
+  const size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != out.size()) {
+    return Status::Corruption("segment " + std::to_string(i) + " does not decode to " +
+                              std::to_string(out.size()) + " bytes");
+  }
+  if (checksum::Xxh3(out.data(), out.size()) != table.raw_xxh3[i]) {
+    return Status::ChecksumMismatch("segment " + std::to_string(i) +
+                                    " does not match its checksum");
   }
   return Status::Ok();
 }
@@ -336,6 +427,16 @@ Status DecodeBlock(const BlockHeader& header, ByteSpan stored, MutableByteSpan o
     case CodecId::kPlanes:
       RETURN_IF_ERROR(DecodePlanes(stored, out));
       break;
+    case CodecId::kZstdSegmented: {
+      ASSIGN_OR_RETURN(ZstdSegmentTable t, ParseZstdSegmentTable(header, stored));
+      for (uint32_t i = 0; i < t.frame_len.size(); ++i) {
+        const size_t off = size_t(i) * kSegmentSize;
+        const size_t len = std::min<size_t>(kSegmentSize, out.size() - off);
+        RETURN_IF_ERROR(DecodeZstdSegment(t, i, stored.subspan(t.frame_offset[i], t.frame_len[i]),
+                                          out.subspan(off, len)));
+      }
+      break;
+    }
     default:
       return Status::Corruption("unknown block codec " +
                                 std::to_string(static_cast<int>(header.codec)));

@@ -18,6 +18,8 @@
 
 #include <span>
 
+#include <vector>
+
 #include "common/buffer.h"
 #include "common/codec/planes.h"
 #include "common/status.h"
@@ -36,6 +38,13 @@ enum class CodecId : uint8_t {
   // Regions of byte planes (floating-point weights), each plane raw or zstd:
   // common/codec/planes.h.
   kPlanes = 3,
+  // Each kSegmentSize segment compressed as its own zstd frame, after a
+  // table: u32 frame length per segment, then u64 XXH3-64 of each raw
+  // segment (little endian), then the frames back to back. A small random
+  // read fetches and decodes only the frames it needs (64 KiB, not 1 MiB).
+  // Used for compressible blocks longer than one segment; kZstd remains for
+  // shorter ones (and blocks written before this codec existed).
+  kZstdSegmented = 4,
 };
 
 inline constexpr uint32_t kSegmentSize = 64u << 10;
@@ -121,6 +130,25 @@ Result<BlockHeader> ParseBlockHeader(ByteSpan bytes);
 
 // Checks XXH3 of the stored bytes against the header (CHECKSUM_MISMATCH).
 Status VerifyStored(const BlockHeader& header, ByteSpan stored);
+
+// The table of a kZstdSegmented block, parsed from the front of its stored
+// bytes and checked: frame lengths that sum, with the table, to stored_len.
+// `frame_offset[i]` is where frame i starts in the stored bytes.
+struct ZstdSegmentTable {
+  std::vector<uint32_t> frame_len;
+  std::vector<uint64_t> frame_offset;
+  std::vector<uint64_t> raw_xxh3;  // of each raw segment
+};
+inline constexpr size_t ZstdSegmentTableSize(uint32_t raw_len) {
+  return 12ull * SegmentCount(raw_len);
+}
+// `table` holds at least ZstdSegmentTableSize(header.raw_len) bytes.
+Result<ZstdSegmentTable> ParseZstdSegmentTable(const BlockHeader& header, ByteSpan table);
+// Decodes frame `i` of a kZstdSegmented block (`frame`: its bytes) into
+// `out` (exactly the segment's raw length) and checks the segment's raw
+// checksum. CORRUPTION / CHECKSUM_MISMATCH name the segment.
+Status DecodeZstdSegment(const ZstdSegmentTable& table, uint32_t i, ByteSpan frame,
+                         MutableByteSpan out);
 
 // Checks segments [first, first + n) of a kRawSegmented block: `bytes` holds
 // them back to back (the last may be short: the block's end), `sums` their n

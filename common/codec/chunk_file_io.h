@@ -23,11 +23,12 @@ Status PReadExact(int fd, MutableByteSpan out, uint64_t offset, std::string_view
 // the footer checksum covers one buffer. CORRUPTION naming `what` on error.
 Result<ChunkFooter> ReadChunkFooter(int fd, uint64_t file_size, std::string_view what);
 
-// The segments of one segmented raw block (CodecId::kRawSegmented) whose
-// header starts at `block_offset` and which spans `block_length` bytes,
-// covering raw bytes [off, off + len): block header, segment bytes, their
-// checksums, back to back (the CHUNK_READ range reply). nullopt when the
-// block is not segmented: the caller then reads it whole.
+// The segments of one segmented block whose header starts at `block_offset`
+// and which spans `block_length` bytes, covering raw bytes [off, off + len),
+// back to back (the CHUNK_READ range reply):
+//   kRawSegmented:  block header, segment bytes, their checksums;
+//   kZstdSegmented: block header, the whole frame table, the frames.
+// nullopt when the block is not segmented: the caller then reads it whole.
 Result<std::optional<Buffer>> ReadSegmentRange(int fd, uint64_t block_offset,
                                                uint64_t block_length, uint32_t off, uint32_t len);
 

@@ -19,8 +19,8 @@
 
 namespace granary::storage::service {
 
-// The segments of one kRawSegmented block covering raw bytes [off, off+len),
-// as header + segment bytes + their checksums; null when the block is not
+// The segments of one segmented block covering raw bytes [off, off+len), as
+// codec::ReadSegmentRange lays them out; null when the block is not
 // segmented (the caller then sends it whole). Runs on the disk pool.
 Result<std::shared_ptr<const Buffer>> ChunkService::ReadSegments(const store::BlockRange& r,
                                                                  uint32_t off, uint32_t len) {

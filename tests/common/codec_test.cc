@@ -63,7 +63,7 @@ void ExpectRoundTrip(const std::vector<uint8_t>& raw, CodecId expected_codec) {
 
 TEST(BlockCodec, RoundTripEmpty) { ExpectRoundTrip({}, CodecId::kRaw); }
 TEST(BlockCodec, RoundTripOneByte) { ExpectRoundTrip({0x42}, CodecId::kRaw); }
-TEST(BlockCodec, RoundTripText) { ExpectRoundTrip(TextBytes(1 << 20), CodecId::kZstd); }
+TEST(BlockCodec, RoundTripText) { ExpectRoundTrip(TextBytes(1 << 20), CodecId::kZstdSegmented); }
 TEST(BlockCodec, RoundTripSmallText) { ExpectRoundTrip(TextBytes(3000), CodecId::kZstd); }
 TEST(BlockCodec, RoundTripRandomIsRawSegmented) {
   ExpectRoundTrip(RandomBytes(1 << 20, 1), CodecId::kRawSegmented);
@@ -76,10 +76,64 @@ TEST(BlockCodec, RoundTripSegmentPlusOne) {
 }
 TEST(BlockCodec, RoundTripZeros) {
   std::vector<uint8_t> zeros(1 << 20, 0);
-  ExpectRoundTrip(zeros, CodecId::kZstd);
+  ExpectRoundTrip(zeros, CodecId::kZstdSegmented);
   EXPECT_LT(Encode(zeros).size(), 1000u);
 }
-TEST(BlockCodec, RoundTripMaxSize) { ExpectRoundTrip(TextBytes(kMaxBlockSize), CodecId::kZstd); }
+TEST(BlockCodec, RoundTripMaxSize) {
+  ExpectRoundTrip(TextBytes(kMaxBlockSize), CodecId::kZstdSegmented);
+}
+// One segment is one frame: the plain zstd codec, no table.
+TEST(BlockCodec, RoundTripOneSegmentOfTextIsPlainZstd) {
+  ExpectRoundTrip(TextBytes(kSegmentSize), CodecId::kZstd);
+}
+TEST(BlockCodec, RoundTripTextSegmentPlusOne) {
+  ExpectRoundTrip(TextBytes(kSegmentSize + 1), CodecId::kZstdSegmented);
+}
+
+// Each frame of a segmented zstd block decodes on its own, to exactly its
+// segment, and checks against its own checksum.
+TEST(BlockCodec, ZstdSegmentsDecodeOneByOne) {
+  const std::vector<uint8_t> raw = TextBytes((1 << 20) - 5000);  // a short last segment
+  const std::vector<uint8_t> enc = Encode(raw);
+  Result<BlockHeader> hr = ParseBlockHeader(enc);
+  ASSERT_TRUE(hr.ok()) << hr.status().ToString();
+  const BlockHeader h = *hr;
+  ASSERT_EQ(h.codec, CodecId::kZstdSegmented);
+  ByteSpan stored = ByteSpan(enc).subspan(kBlockHeaderSize);
+  Result<ZstdSegmentTable> t = ParseZstdSegmentTable(h, stored);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->frame_len.size(), SegmentCount(h.raw_len));
+  for (uint32_t i = 0; i < t->frame_len.size(); ++i) {
+    const size_t off = size_t(i) * kSegmentSize;
+    std::vector<uint8_t> seg(std::min<size_t>(kSegmentSize, raw.size() - off));
+    ByteSpan frame = stored.subspan(t->frame_offset[i], t->frame_len[i]);
+    Status st = DecodeZstdSegment(*t, i, frame, seg);
+    ASSERT_TRUE(st.ok()) << "segment " << i << ": " << st.ToString();
+    EXPECT_EQ(0, std::memcmp(seg.data(), raw.data() + off, seg.size())) << "segment " << i;
+  }
+  // A frame given to the wrong segment fails its checksum or its length.
+  std::vector<uint8_t> seg(kSegmentSize);
+  EXPECT_FALSE(
+      DecodeZstdSegment(*t, 1, stored.subspan(t->frame_offset[0], t->frame_len[0]), seg).ok());
+}
+
+// A table whose frame lengths do not add up is refused before any frame is
+// touched, even with a stored checksum that matches (a buggy writer).
+TEST(BlockCodec, ZstdSegmentTableThatDoesNotAddUpIsCorruption) {
+  std::vector<uint8_t> enc = Encode(TextBytes(1 << 20));
+  Result<BlockHeader> hr = ParseBlockHeader(enc);
+  ASSERT_TRUE(hr.ok()) << hr.status().ToString();
+  const BlockHeader h = *hr;
+  ASSERT_EQ(h.codec, CodecId::kZstdSegmented);
+  for (uint32_t bad : {0u, 1u << 30, 7u}) {
+    std::vector<uint8_t> copy = enc;
+    std::memcpy(copy.data() + kBlockHeaderSize, &bad, 4);  // frame 0's length
+    ByteSpan stored = ByteSpan(copy).subspan(kBlockHeaderSize);
+    EXPECT_EQ(ParseZstdSegmentTable(h, stored).status().code(), proto::CORRUPTION) << bad;
+    std::vector<uint8_t> out(h.raw_len);
+    EXPECT_EQ(DecodeBlock(h, stored, out).code(), proto::CORRUPTION) << bad;
+  }
+}
 TEST(BlockCodec, RoundTripMaxSizeRandom) {
   ExpectRoundTrip(RandomBytes(kMaxBlockSize, 9), CodecId::kRawSegmented);
 }

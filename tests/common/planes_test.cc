@@ -162,7 +162,7 @@ TEST(Planes, ForcedRawAndZstdNeverUsePlanes) {
   ExpectRoundTrip(raw, raw_only, CodecId::kRawSegmented);
   EncodeOptions zstd;
   zstd.policy = CodecPolicy::kZstd;
-  ExpectRoundTrip(raw, zstd, CodecId::kZstd);
+  ExpectRoundTrip(raw, zstd, CodecId::kZstdSegmented);
 }
 
 TEST(Planes, BlockStraddlingTensorsOfSeveralTypes) {
