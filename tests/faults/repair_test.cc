@@ -117,13 +117,24 @@ TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
   CreateOptions o;
   o.chunk_size = 4 * kMiB;
   ASSERT_OK(WriteFile(*client, "/drained", data, o));
+  // The victim: the server holding the most replicas (placement is random,
+  // so any one server may, rarely, hold none of the 4 x 3).
   ASSERT_OK_AND_ASSIGN(auto nodes, client->ListNodes());
   std::string victim;
-  for (const NodeStatus& n : nodes) {
-    if (n.address == cluster->chunkd_address(1)) victim = n.node_id;
+  int victim_index = -1;
+  NodeStatus before;
+  for (int i = 0; i < cluster->num_chunkservers(); ++i) {
+    for (const NodeStatus& n : nodes) {
+      if (n.address != cluster->chunkd_address(i)) continue;
+      ASSERT_OK_AND_ASSIGN(NodeStatus st, client->NodeAdmin(n.node_id, NodeAction::kStatus));
+      if (victim.empty() || st.replicas_referenced > before.replicas_referenced) {
+        victim = n.node_id;
+        victim_index = i;
+        before = st;
+      }
+    }
   }
   ASSERT_FALSE(victim.empty());
-  ASSERT_OK_AND_ASSIGN(NodeStatus before, client->NodeAdmin(victim, NodeAction::kStatus));
   ASSERT_GT(before.replicas_referenced, 0u) << "4 chunks x 3 replicas on 4 nodes";
 
   const auto t0 = Clock::now();
@@ -149,8 +160,8 @@ TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("is up"), std::string::npos)
       << refused.status().ToString();
-  ASSERT_OK(cluster->KillChunkd(1, SIGTERM));
-  ASSERT_OK(cluster->WaitForNodeState(1, /*up=*/false, std::chrono::seconds(20)));
+  ASSERT_OK(cluster->KillChunkd(victim_index, SIGTERM));
+  ASSERT_OK(cluster->WaitForNodeState(victim_index, /*up=*/false, std::chrono::seconds(20)));
   ASSERT_OK(client->NodeAdmin(victim, NodeAction::kRemove).status());
   ASSERT_OK_AND_ASSIGN(auto after, client->ListNodes());
   for (const NodeStatus& n : after) EXPECT_NE(n.node_id, victim);
