@@ -73,15 +73,15 @@ Status Close(MetaState& s, const proto::CloseRequest& req, proto::CloseResponse*
     KvTxn txn;
     if (req.has_inline_data()) {
       ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, updated.id(), 0));
-      ASSIGN_OR_RETURN(std::optional<std::string> old, LoadInlineData(s.kv(), updated.id()));
-      txn.ExpectValue(InlineDataKey(updated.id()), old);
+      // Replaces whatever is there: the inode record, pinned below, is
+      // rewritten by every change of the inline data (see DropInlineData).
       txn.Put(InlineDataKey(updated.id()), req.inline_data());
     } else {
       // Pending allocations stay: with release=false (fsync) the writer may
       // still be writing past this size.
       ASSIGN_OR_RETURN(dropped, TruncateChunks(s.kv(), txn, updated, req.size(),
                                                /*with_pending=*/false));
-      RETURN_IF_ERROR(DropInlineData(s.kv(), txn, updated.id()).status());
+      DropInlineData(txn, updated.id());
     }
     proto::Timespec now = s.clock().WallTimespec();
     updated.set_size(req.size());

@@ -78,7 +78,7 @@ Status Create(MetaState& s, const proto::CreateRequest& req, proto::CreateRespon
     result = rec->inode;
     if (!req.truncate()) return Status::Ok();
     ASSIGN_OR_RETURN(dropped, DropChunksFrom(s.kv(), txn, result.id(), 0));
-    RETURN_IF_ERROR(DropInlineData(s.kv(), txn, result.id()).status());
+    DropInlineData(txn, result.id());
     proto::Timespec now = s.clock().WallTimespec();
     truncated_bytes = static_cast<int64_t>(result.size());
     result.set_size(0);

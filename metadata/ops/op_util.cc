@@ -224,17 +224,12 @@ Status DropXattrs(KvStore& kv, KvTxn& txn, uint64_t inode) {
   return Status::Ok();
 }
 
-Result<bool> DropInlineData(KvStore& kv, KvTxn& txn, uint64_t inode) {
-  ASSIGN_OR_RETURN(std::optional<std::string> data, LoadInlineData(kv, inode));
-  txn.ExpectValue(InlineDataKey(inode), data);
-  if (data) txn.Delete(InlineDataKey(inode));
-  return data.has_value();
-}
+void DropInlineData(KvTxn& txn, uint64_t inode) { txn.Delete(InlineDataKey(inode)); }
 
 Result<int64_t> DropInodeContents(KvStore& kv, KvTxn& txn, uint64_t inode) {
   ASSIGN_OR_RETURN(int64_t dropped, DropChunksFrom(kv, txn, inode, 0));
   RETURN_IF_ERROR(DropXattrs(kv, txn, inode));
-  RETURN_IF_ERROR(DropInlineData(kv, txn, inode).status());
+  DropInlineData(txn, inode);
   return dropped;
 }
 
