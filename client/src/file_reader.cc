@@ -48,6 +48,13 @@ constexpr uint64_t kMaxRangeRead = 256u << 10;
 // Cache entries kept beyond the read-ahead window (partial blocks of random reads).
 constexpr size_t kExtraCachedBlocks = 16;
 
+// Bytes of block `block` of `chunk` that belong to the chunk: its length may
+// end inside the block, or before it.
+uint64_t BlockBytesInChunk(const proto::ChunkInfo& chunk, uint32_t block) {
+  const uint64_t start = uint64_t(block) * kBlockSize;
+  return chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+}
+
 struct CachedBlock {
   CachedBlock() : ready(promise.get_future().share()) {}
   std::promise<Status> promise;
@@ -152,9 +159,7 @@ net::Awaitable<Status> ReaderState::FetchOnce(const proto::ChunkInfo& chunk, uin
     direct.reserve(count);
     const uint64_t base_g = chunk.chunk_index() * (chunk_size_ / kBlockSize) + first;
     for (uint32_t i = 0; i < count && dests[i].direct != nullptr; ++i) {
-      const uint64_t start = uint64_t(first + i) * kBlockSize;
-      const uint64_t expected =
-          chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+      const uint64_t expected = BlockBytesInChunk(chunk, first + i);
       if (expected == 0 || BlockLen(base_g + i) != expected) break;
       direct.emplace_back(dests[i].direct, expected);
     }
@@ -187,7 +192,7 @@ Status ReaderState::Use(const proto::ChunkInfo& chunk, uint32_t first, std::vect
   for (uint32_t i = 0; i < count; ++i) {
     const auto& b = blocks[i];
     const uint64_t start = uint64_t(first + i) * kBlockSize;
-    const uint64_t expected = chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+    const uint64_t expected = BlockBytesInChunk(chunk, first + i);
     // A chunk cut by a truncate keeps its stored blocks: its last block may
     // hold more than the chunk's length; only its first `expected` bytes count.
     const bool cut = b.header.raw_len > expected && start + expected == chunk.length() &&
@@ -402,9 +407,7 @@ Status ReaderState::UseFrames(const std::string& where, const codec::BlockHeader
 
 net::Awaitable<Status> ReaderState::FetchRange(proto::ChunkInfo chunk, uint32_t block,
                                                uint32_t off, MutableByteSpan out) {
-  const uint64_t start = uint64_t(block) * kBlockSize;
-  const uint64_t expected =
-      chunk.length() > start ? std::min<uint64_t>(kBlockSize, chunk.length() - start) : 0;
+  const uint64_t expected = BlockBytesInChunk(chunk, block);
   if (off + out.size() > expected) co_return Status::Unimplemented("range past the chunk");
   // A replica whose bytes fail their checksum is skipped, as for whole blocks.
   const size_t base = next_replica_++;

@@ -75,6 +75,8 @@ constexpr std::array kTable = {
 constexpr std::array kHandshakeMethods = {uint16_t{proto::AUTH_HELLO},
                                           uint16_t{proto::AUTH_PROVE}};
 
+}  // namespace
+
 std::string MethodLabel(uint16_t method) {
   if (proto::AuthMethod_IsValid(method)) {
     return proto::AuthMethod_Name(static_cast<proto::AuthMethod>(method));
@@ -82,8 +84,6 @@ std::string MethodLabel(uint16_t method) {
   const std::string& n = proto::Method_Name(static_cast<proto::Method>(method));
   return n.empty() ? "method " + std::to_string(method) : n;
 }
-
-}  // namespace
 
 std::optional<MethodAccess> AccessOf(uint16_t method) {
   for (uint16_t m : kHandshakeMethods) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/net/cluster_key.h"
@@ -19,6 +20,10 @@
 namespace granary::net {
 
 enum class MethodAccess : uint8_t { kRead, kWrite, kCluster, kHandshake };
+
+// The name of a method number for messages and logs ("CHUNK_WRITE",
+// "AUTH_HELLO"; "method 999" for a number neither enum knows).
+std::string MethodLabel(uint16_t method);
 
 // The class of `method`; nullopt for a number the table does not know (the
 // server refuses it like a kCluster method, then answers UNKNOWN_METHOD).

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/net/auth_handshake.h"
 #include "common/net/frame_connection.h"
+#include "common/net/method_access.h"
 
 namespace granary::net {
 namespace {
@@ -19,11 +20,6 @@ struct Pending {
   asio::steady_timer timer;
   std::optional<Result<RawReply>> result;
 };
-
-std::string MethodName(proto::Method m) {
-  const std::string& n = proto::Method_Name(m);
-  return n.empty() ? "method " + std::to_string(static_cast<int>(m)) : n;
-}
 
 // A socket being connected, shared with the deadline's handler.
 struct Connecting {
@@ -135,7 +131,7 @@ Awaitable<Result<RawReply>> RpcConnection::Impl::CallOnStrand(proto::Method meth
   co_await p->timer.async_wait(kUseTuple);
   if (!p->result) {
     pending.erase(id);
-    co_return Status::Timeout("no reply from " + address + " to " + MethodName(method) +
+    co_return Status::Timeout("no reply from " + address + " to " + MethodLabel(static_cast<uint16_t>(method)) +
                               " within " + std::to_string(timeout.count()) + " ms (trace " +
                               TraceHex(trace) + ")");
   }

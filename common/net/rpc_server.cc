@@ -12,14 +12,6 @@
 #include "common/proto/auth.pb.h"
 
 namespace granary::net {
-namespace {
-
-std::string MethodLabel(uint16_t method) {
-  const std::string& n = proto::Method_Name(static_cast<proto::Method>(method));
-  return n.empty() ? "method " + std::to_string(method) : n;
-}
-
-}  // namespace
 
 // One accepted connection: a reader loop that spawns a coroutine per request,
 // bounded by max_inflight_per_connection, and an idle watchdog.

@@ -12,7 +12,6 @@
 
 #include "common/buffer.h"
 #include "common/checksum/xxh3.h"
-#include "common/codec/chunk_file_io.h"
 #include "common/codec/zstd_ctx.h"
 
 namespace granary::tools::backup {
@@ -75,7 +74,7 @@ Status SyncFolder(const std::string& path) {
   return st;
 }
 
-Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes) {
+Result<size_t> ReadLocalFileInto(const std::string& path, uint64_t max_bytes, Buffer& buf) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("opening", path, errno);
   struct stat st {};
@@ -84,15 +83,16 @@ Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes) {
     ::close(fd);
     return s;
   }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > max_bytes) {
     ::close(fd);
     return Status::Corruption(
-        fmt::format("{} holds {} bytes, more than {} expected", path, st.st_size, max_bytes));
+        fmt::format("{} holds {} bytes, more than {} expected", path, size, max_bytes));
   }
-  std::string out(static_cast<size_t>(st.st_size), '\0');
+  if (buf.size() < size) buf = Buffer(static_cast<size_t>(size));
   size_t done = 0;
-  while (done < out.size()) {
-    ssize_t r = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+  while (done < size) {
+    ssize_t r = ::pread(fd, buf.data() + done, size - done, static_cast<off_t>(done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       Status s = Errno("reading", path, errno);
@@ -103,8 +103,13 @@ Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes) {
     done += static_cast<size_t>(r);
   }
   ::close(fd);
-  out.resize(done);
-  return out;
+  return done;
+}
+
+Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes) {
+  Buffer buf;
+  ASSIGN_OR_RETURN(size_t n, ReadLocalFileInto(path, max_bytes, buf));
+  return std::string(reinterpret_cast<const char*>(buf.data()), n);
 }
 
 Result<ChunkPool> ChunkPool::Open(std::string dir) {
@@ -165,27 +170,12 @@ Result<std::string_view> ChunkPool::Get(const std::string& name) const {
   // touched once stay mapped for the next object.
   thread_local Buffer obj_buf;
   thread_local Buffer raw_buf;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("opening object", path, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    Status s = Errno("stat of", path, errno);
-    ::close(fd);
-    return s;
-  }
   // A compressed object is at most the bound of its largest raw size.
-  const uint64_t limit = kHeaderBytes + ZSTD_compressBound(kMaxObjectRawBytes);
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > limit || size < kHeaderBytes) {
-    ::close(fd);
-    return Status::Corruption(fmt::format("object {} holds {} bytes", path, size));
-  }
-  if (obj_buf.size() < size) obj_buf = Buffer(static_cast<size_t>(size));
-  Status read = codec::PReadExact(fd, MutableByteSpan(obj_buf.data(), size), 0, "object " + path);
-  ::close(fd);
-  RETURN_IF_ERROR(read);
+  ASSIGN_OR_RETURN(const size_t size,
+                   ReadLocalFileInto(path, kHeaderBytes + ZSTD_compressBound(kMaxObjectRawBytes),
+                                     obj_buf));
   const char* obj = reinterpret_cast<const char*>(obj_buf.data());
-  if (std::memcmp(obj, kMagic, 8) != 0) {
+  if (size < kHeaderBytes || std::memcmp(obj, kMagic, 8) != 0) {
     return Status::Corruption("object " + path + " has no valid header");
   }
   const uint64_t raw_len = GetU64(obj + 8);

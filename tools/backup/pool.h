@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/buffer.h"
 #include "common/status.h"
 
 namespace granary::tools::backup {
@@ -73,5 +74,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data);
 Status SyncFolder(const std::string& path);
 // Reads a whole local file, refusing files larger than `max_bytes`.
 Result<std::string> ReadLocalFile(const std::string& path, uint64_t max_bytes);
+// The same into `buf`, grown (never shrunk or zero-filled) to the file's
+// size; returns the bytes read, which are at the front of `buf`.
+Result<size_t> ReadLocalFileInto(const std::string& path, uint64_t max_bytes, Buffer& buf);
 
 }  // namespace granary::tools::backup
