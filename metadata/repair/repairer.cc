@@ -260,8 +260,28 @@ net::Awaitable<void> Repairer::Repair(RepairTask task) {
       exclude.push_back(r.node_id());
     }
   }
+  // Nor may a node that still has a deletion of this very version queued:
+  // its old file would pass for the new copy ("already here"), and the
+  // deletion, handed out with its next heartbeat, would then remove the
+  // replica just recorded.
+  // (Store reads: off the strand.)
+  const std::vector<std::string> queued = co_await net::RunBlocking(pool_, [&] {
+    std::vector<std::string> out;
+    for (const proto::NodeInfo& n : s_.nodes().List()) {
+      auto g = s_.kv().Get(GarbageKey(n.node_id(), c.chunk_id(), c.version()));
+      if (!g.ok() || g->has_value()) out.push_back(n.node_id());  // unknown counts as queued
+    }
+    return out;
+  });
+  exclude.insert(exclude.end(), queued.begin(), queued.end());
   Result<std::vector<proto::NodeAddress>> placed;
   if (!task.move_to.empty()) {
+    if (std::find(queued.begin(), queued.end(), task.move_to) != queued.end()) {
+      // Not now: the move is planned again once the deletion has gone out.
+      done(true);
+      work_left_ = true;
+      co_return;
+    }
     proto::NodeAddress to;
     to.set_node_id(task.move_to);
     placed = std::vector<proto::NodeAddress>{to};  // a rebalance move has its target
@@ -443,6 +463,8 @@ Status Repairer::Record(const RepairTask& task, const proto::NodeAddress& target
       kept->set_node_id(r.node_id());
     }
     if (!has_target) updated.add_replicas()->set_node_id(target.node_id());
+    // A replica the record names is never also queued for deletion there.
+    txn.Delete(GarbageKey(target.node_id(), task.chunk.chunk_id(), task.chunk.version()));
     const std::string key = ChunkKey(task.inode, task.chunk_index);
     txn.ExpectEquals(key, rec->raw);
     txn.Put(key, EncodeStoredChunk(updated));
