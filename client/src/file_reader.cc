@@ -115,6 +115,13 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   void Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,
               std::vector<std::future<Status>>* futures);
   net::Awaitable<Status> Fetch(proto::ChunkInfo chunk, uint32_t first, std::vector<Dest> dests);
+  // Every replica in turn from `base`, moving on after bad bytes.
+  net::Awaitable<Status> FetchFromReplicas(const proto::ChunkInfo& chunk, uint32_t first,
+                                           std::vector<Dest>& dests, size_t base);
+  // The chunk's current replicas from metad, when they are not the ones in
+  // `chunk` (repair or rebalance moved it since this reader opened the
+  // file) but the version is the same; they replace the reader's copy.
+  net::Awaitable<std::optional<proto::ChunkInfo>> MovedReplicas(const proto::ChunkInfo& chunk);
   net::Awaitable<Status> FetchOnce(const proto::ChunkInfo& chunk, uint32_t first,
                                    std::vector<Dest>& dests, size_t replica);
   Status Use(const proto::ChunkInfo& chunk, uint32_t first, std::vector<Dest>& dests, Buffer got);
@@ -256,20 +263,64 @@ Status ReaderState::Use(const proto::ChunkInfo& chunk, uint32_t first, std::vect
 
 net::Awaitable<Status> ReaderState::Fetch(proto::ChunkInfo chunk, uint32_t first,
                                           std::vector<Dest> dests) {
-  // A replica whose bytes fail the end-to-end checksum is skipped: the next
-  // attempt starts at the next replica.
   const size_t base = next_replica_++;
-  const int attempts = std::max(1, chunk.replicas_size());
-  Status st;
-  for (int a = 0; a < attempts; ++a) {
-    st = co_await FetchOnce(chunk, first, dests, base + a);
-    if (st.ok() || (st.code() != proto::CHECKSUM_MISMATCH && st.code() != proto::CORRUPTION)) break;
+  Status st = co_await FetchFromReplicas(chunk, first, dests, base);
+  if (st.code() == proto::UNAVAILABLE) {
+    // No listed replica could serve: a long-lived reader may hold a chunk
+    // map from before a rebalance or repair moved the chunk and deleted
+    // the old copies. Ask metad where the same version is now, once.
+    std::optional<proto::ChunkInfo> moved = co_await MovedReplicas(chunk);
+    if (moved) st = co_await FetchFromReplicas(*moved, first, dests, base);
   }
   if (!st.ok()) st = st.WithContext(path_);
   for (auto& d : dests) {
     if (d.cached) d.cached->promise.set_value(st);
   }
   co_return st;
+}
+
+net::Awaitable<Status> ReaderState::FetchFromReplicas(const proto::ChunkInfo& chunk,
+                                                      uint32_t first, std::vector<Dest>& dests,
+                                                      size_t base) {
+  // A replica whose bytes fail the end-to-end checksum is skipped: the next
+  // attempt starts at the next replica.
+  const int attempts = std::max(1, chunk.replicas_size());
+  Status st;
+  for (int a = 0; a < attempts; ++a) {
+    st = co_await FetchOnce(chunk, first, dests, base + a);
+    if (st.ok() || (st.code() != proto::CHECKSUM_MISMATCH && st.code() != proto::CORRUPTION)) break;
+  }
+  co_return st;
+}
+
+net::Awaitable<std::optional<proto::ChunkInfo>> ReaderState::MovedReplicas(
+    const proto::ChunkInfo& chunk) {
+  proto::GetLayoutRequest req;
+  req.set_inode(info_.inode);
+  req.set_first_chunk(chunk.chunk_index());
+  req.set_count(1);
+  auto r = co_await ctx_->Meta<proto::GetLayoutResponse>(proto::META_GET_LAYOUT, req, trace_);
+  if (!r.ok() || r->chunks_size() != 1) co_return std::nullopt;
+  proto::ChunkInfo now = r->chunks(0);
+  if (now.chunk_index() != chunk.chunk_index() || now.chunk_id() != chunk.chunk_id() ||
+      now.version() != chunk.version()) {
+    co_return std::nullopt;  // rewritten since: not the contents this reader serves
+  }
+  auto nodes = [](const proto::ChunkInfo& c) {
+    std::vector<std::string> ids;
+    for (const proto::NodeAddress& n : c.replicas()) ids.push_back(n.node_id());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  if (now.replicas().empty() || nodes(now) == nodes(chunk)) co_return std::nullopt;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t i = chunk.chunk_index();
+    if (i < chunks_.size() && chunks_[i].chunk_id() == now.chunk_id()) {
+      *chunks_[i].mutable_replicas() = now.replicas();
+    }
+  }
+  co_return now;
 }
 
 void ReaderState::Launch(uint64_t g0, uint64_t g1, std::vector<Dest> dests,

@@ -168,6 +168,39 @@ TEST(Repair, DrainedNodeEndsEmptyAndCanBeRemoved) {
   EXPECT_FSCK_CLEAN(*cluster);
 }
 
+// A reader opened before a drain moved its chunk and the old copy was
+// deleted asks metad where the chunk is now instead of failing.
+TEST(Repair, ReaderFollowsAChunkMovedAfterItOpened) {
+  ASSERT_OK_AND_ASSIGN(auto cluster,
+                       TestCluster::Start({.chunkservers = 2, .metad_config_toml = kFastMetad}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  const auto data = RandomBytes(3 * kMiB + 5, 21);
+  CreateOptions o;
+  o.replicas = 1;
+  ASSERT_OK(WriteFile(*client, "/moving", data, o));
+  ASSERT_OK_AND_ASSIGN(auto reader, client->Open("/moving", {.readahead = false}));
+  ASSERT_OK_AND_ASSIGN(auto layout, client->GetLayout("/moving"));
+  ASSERT_EQ(layout.size(), 1u);
+  ASSERT_EQ(layout[0].replicas.size(), 1u);
+  const std::string holder = layout[0].replicas[0].node_id;
+  int index = -1;
+  for (int i = 0; i < cluster->num_chunkservers(); ++i) {
+    if (fs::exists(cluster->ReplicaPath(i, layout[0].chunk_id, layout[0].version))) index = i;
+  }
+  ASSERT_GE(index, 0);
+  ASSERT_OK(client->NodeAdmin(holder, NodeAction::kDrain).status());
+  // Moved, and the old file deleted by its server.
+  const auto t0 = Clock::now();
+  while (fs::exists(cluster->ReplicaPath(index, layout[0].chunk_id, layout[0].version)) &&
+         Clock::now() - t0 < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(fs::exists(cluster->ReplicaPath(index, layout[0].chunk_id, layout[0].version)));
+  std::vector<uint8_t> back(data.size());
+  ASSERT_OK(ReadExactly(*reader, 0, back));
+  EXPECT_TRUE(back == data);
+}
+
 TEST(Repair, NewServerIsFilledByRebalance) {
   const std::string metad = std::string(kFastMetad) +
                             "rebalance_threshold_percent = 20\n"
