@@ -213,6 +213,26 @@ net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::Ch
   co_return out;
 }
 
+std::optional<RangeReply> ReadRangeLocal(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                         uint32_t block, uint32_t offset, uint32_t length,
+                                         size_t preferred) {
+  LocalChunks* local = ctx.local_chunks();
+  const int n = chunk.replicas_size();
+  if (local == nullptr || n == 0) return std::nullopt;
+  for (int a = 0; a < n; ++a) {
+    const std::string& address = chunk.replicas(static_cast<int>((preferred + a) % n)).address();
+    if (local->KnownRemote(address)) continue;
+    RangeReply out;
+    std::optional<Buffer> got =
+        local->ReadRange(address, chunk, block, offset, length, &out.segments);
+    if (!got) continue;
+    out.first_segment = out.segments ? offset / codec::kSegmentSize : 0;
+    out.payload = std::move(*got);
+    return out;
+  }
+  return std::nullopt;
+}
+
 Result<std::vector<EncodedBlockRef>> SplitBlocks(const proto::ChunkInfo& chunk, ByteSpan reply,
                                                  uint32_t expected) {
   std::vector<EncodedBlockRef> blocks;

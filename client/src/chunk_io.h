@@ -58,6 +58,13 @@ net::Awaitable<Result<RangeReply>> ReadRange(ClientContext& ctx, const proto::Ch
                                              uint32_t block, uint32_t offset, uint32_t length,
                                              size_t preferred, net::TraceId trace);
 
+// ReadRange from a replica on this host, on the calling thread (blocking):
+// the replicas in turn from `preferred`, those known to be remote skipped.
+// nullopt when none can be read locally: use ReadRange.
+std::optional<RangeReply> ReadRangeLocal(ClientContext& ctx, const proto::ChunkInfo& chunk,
+                                         uint32_t block, uint32_t offset, uint32_t length,
+                                         size_t preferred);
+
 // One decoded view into a read reply.
 struct EncodedBlockRef {
   codec::BlockHeader header;

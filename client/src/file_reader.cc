@@ -489,6 +489,18 @@ Status ReaderState::ReadSmall(uint64_t offset, MutableByteSpan out) {
     next_sequential_ = offset + out.size();
   }
   const uint32_t off = static_cast<uint32_t>(offset - g * kBlockSize);
+  // A replica on this host is read and decoded on this thread: the async
+  // path below costs four thread hand-offs (to an I/O thread, to the
+  // local-read pool and back, back to this caller), which were most of a
+  // small cold read's time besides the disk. Bytes that fail their checks
+  // go the async way, which tries every replica.
+  if (off + out.size() <= BlockBytesInChunk(chunk, bic)) {
+    const size_t preferred = next_replica_++;
+    if (std::optional<RangeReply> r = ReadRangeLocal(*ctx_, chunk, bic, off,
+                                                     static_cast<uint32_t>(out.size()), preferred)) {
+      if (UseRange(chunk, BlockBytesInChunk(chunk, bic), off, *r, out).ok()) return Status::Ok();
+    }
+  }
   return asio::co_spawn(
              ctx_->io(),
              [self = shared_from_this(), chunk = std::move(chunk), bic, off, out]() mutable {

@@ -16,6 +16,7 @@
 
 #include "common/checksum/xxh3.h"
 #include "common/codec/block.h"
+#include "common/codec/block_index.h"
 #include "common/codec/chunk_file_io.h"
 #include "common/endian.h"
 #include "common/log.h"
@@ -50,6 +51,9 @@ struct LocalChunks::File {
   dev_t dev = 0;  // identity of the file the footer was read from
   ino_t ino = 0;
   codec::ChunkFooter footer;
+  // Headers and segment tables read so far: a random read of a segmented
+  // block is then one pread.
+  codec::BlockIndexCache index;
   ~File() { CloseFd(fd); }
   File() = default;
   File(const File&) = delete;
@@ -368,28 +372,27 @@ std::optional<Buffer> LocalChunks::ReadRange(const std::string& address,
   if (!file) return std::nullopt;
   const auto& blocks = file->footer.blocks;
   if (block >= blocks.size() || !SameFile(*file)) return std::nullopt;
-  Result<std::optional<Buffer>> r = codec::ReadSegmentRange(
-      file->fd, blocks[block].offset, blocks[block].encoded_size(), offset, length);
+  // The index is checked against the block table when it is first read.
+  Result<std::shared_ptr<const codec::BlockIndex>> index =
+      file->index.Get(file->fd, file->footer, block, "local " + ReplicaName(address, chunk));
+  if (!index.ok()) {
+    LOG_ERROR("local read of {} failed, using the network: {}", ReplicaName(address, chunk),
+              index.status().ToString());
+    Drop(address, chunk);
+    return std::nullopt;
+  }
+  if (!(*index)->segmented()) {
+    *segments = false;
+    return ReadBlocks(address, chunk, block, 1);
+  }
+  Result<Buffer> r = codec::ReadSegmentRange(file->fd, blocks[block], **index, offset, length);
   if (!r.ok()) {
     if (r.status().code() != proto::INVALID_ARGUMENT) Drop(address, chunk);
     return std::nullopt;
   }
-  if (!r->has_value()) {
-    *segments = false;
-    return ReadBlocks(address, chunk, block, 1);
-  }
-  // Only the header of a segmented block came: it must match the table too.
-  const Status st = CheckAgainstTable((**r).span().first(codec::kBlockHeaderSize), file->footer,
-                                      block, 1);
-  if (!st.ok()) {
-    LOG_ERROR("local read of {} failed, using the network: {}", ReplicaName(address, chunk),
-              st.ToString());
-    Drop(address, chunk);
-    return std::nullopt;
-  }
   *segments = true;
-  bytes_read_.fetch_add((*r)->size(), std::memory_order_relaxed);
-  return std::move(**r);
+  bytes_read_.fetch_add(r->size(), std::memory_order_relaxed);
+  return std::move(*r);
 }
 
 }  // namespace granary::client

@@ -87,16 +87,6 @@ SampleResult Sample(ByteSpan raw) {
   return r;
 }
 
-void WriteHeader(const BlockHeader& h, uint8_t* p) {
-  PutU32(p + 0, kBlockMagic);
-  p[4] = static_cast<uint8_t>(h.codec);
-  p[5] = kBlockFormatVersion;
-  PutU16(p + 6, 0);
-  PutU32(p + 8, h.raw_len);
-  PutU32(p + 12, h.stored_len);
-  PutU64(p + 16, h.stored_xxh3);
-  PutU64(p + 24, h.raw_xxh3);
-}
 
 }  // namespace
 
@@ -174,7 +164,7 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       h.codec = CodecId::kPlanes;
       h.stored_len = static_cast<uint32_t>(*n);
       h.stored_xxh3 = checksum::Xxh3(stored, *n);
-      WriteHeader(h, out.data());
+      WriteBlockHeader(h, out.data());
       return h.encoded_size();
     }
     try_zstd = false;  // planes did not pay: the bytes are close to random
@@ -204,7 +194,7 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       h.codec = CodecId::kZstdSegmented;
       h.stored_len = static_cast<uint32_t>(pos);
       h.stored_xxh3 = checksum::Xxh3(stored, pos);
-      WriteHeader(h, out.data());
+      WriteBlockHeader(h, out.data());
       return h.encoded_size();
     }
     try_zstd = false;
@@ -219,7 +209,7 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       h.codec = CodecId::kZstd;
       h.stored_len = static_cast<uint32_t>(n);
       h.stored_xxh3 = checksum::Xxh3(stored, n);
-      WriteHeader(h, out.data());
+      WriteBlockHeader(h, out.data());
       return h.encoded_size();
     }
   }
@@ -235,7 +225,7 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
     }
     h.stored_len = static_cast<uint32_t>(SegmentedStoredSize(h.raw_len));
     h.stored_xxh3 = checksum::Xxh3(stored, h.stored_len);
-    WriteHeader(h, out.data());
+    WriteBlockHeader(h, out.data());
     return h.encoded_size();
   }
   // Raw: the stored bytes are the raw bytes, so one hash serves both.
@@ -243,8 +233,19 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
   h.stored_len = h.raw_len;
   h.stored_xxh3 = h.raw_xxh3;
   if (!raw.empty()) std::memcpy(stored, raw.data(), raw.size());
-  WriteHeader(h, out.data());
+  WriteBlockHeader(h, out.data());
   return h.encoded_size();
+}
+
+void WriteBlockHeader(const BlockHeader& h, uint8_t* p) {
+  PutU32(p + 0, kBlockMagic);
+  p[4] = static_cast<uint8_t>(h.codec);
+  p[5] = kBlockFormatVersion;
+  PutU16(p + 6, 0);
+  PutU32(p + 8, h.raw_len);
+  PutU32(p + 12, h.stored_len);
+  PutU64(p + 16, h.stored_xxh3);
+  PutU64(p + 24, h.raw_xxh3);
 }
 
 Result<BlockHeader> ParseBlockHeader(ByteSpan bytes) {

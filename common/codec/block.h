@@ -52,6 +52,15 @@ inline constexpr uint32_t SegmentCount(uint32_t raw_len) {
   return (raw_len + kSegmentSize - 1) / kSegmentSize;
 }
 
+// Bytes of segment table a block of `codec` with `raw_len` raw bytes
+// carries: the frame table of kZstdSegmented (at the front of its stored
+// bytes), the checksums of kRawSegmented (at the end); 0 for the others.
+inline constexpr size_t SegmentTableSize(CodecId codec, uint32_t raw_len) {
+  return codec == CodecId::kZstdSegmented  ? 12ull * SegmentCount(raw_len)
+         : codec == CodecId::kRawSegmented ? 8ull * SegmentCount(raw_len)
+                                           : 0;
+}
+
 inline constexpr uint32_t kBlockMagic = 0x4B4C4247;  // bytes "GBLK"
 inline constexpr uint8_t kBlockFormatVersion = 1;
 inline constexpr size_t kBlockHeaderSize = 32;
@@ -122,6 +131,9 @@ size_t MaxEncodedSize(size_t raw_len);
 // Encodes `raw` (<= kMaxBlockSize bytes) into `out`, which must hold
 // MaxEncodedSize(raw.size()) bytes. Returns the encoded size.
 Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableByteSpan out);
+
+// Writes `h` as the kBlockHeaderSize bytes at `p`.
+void WriteBlockHeader(const BlockHeader& h, uint8_t* p);
 
 // Parses and validates the header at the start of `bytes`: magic, version,
 // known codec, raw_len <= kMaxBlockSize, stored_len within bounds. It does

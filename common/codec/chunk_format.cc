@@ -15,6 +15,50 @@ constexpr size_t kTrailerChecksumOffset = kTrailerSize - 8;
 
 std::string BlockName(size_t i) { return "block " + std::to_string(i); }
 
+// Format 2's index, checked entry by entry against the (validated) block
+// table: a known codec whose shape fits the block's lengths, and a table
+// whose length the codec and raw length fix. A kZstdSegmented table must
+// also place its frames exactly within the stored bytes.
+Result<std::vector<BlockIndexEntry>> ParseIndex(ByteSpan bytes,
+                                                const std::vector<BlockEntry>& blocks) {
+  std::vector<BlockIndexEntry> index(blocks.size());
+  size_t pos = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const BlockEntry& b = blocks[i];
+    if (pos >= bytes.size()) return Status::Corruption("chunk index ends before " + BlockName(i));
+    const uint8_t codec = bytes[pos++];
+    const auto id = static_cast<CodecId>(codec);
+    if (codec > static_cast<uint8_t>(CodecId::kZstdSegmented)) {
+      return Status::Corruption("chunk index: " + BlockName(i) + " has unknown codec " +
+                                std::to_string(codec));
+    }
+    const size_t table = SegmentTableSize(id, b.raw_len);
+    const bool fits = id == CodecId::kRaw            ? b.stored_len == b.raw_len
+                      : id == CodecId::kRawSegmented ? b.stored_len == b.raw_len + table
+                      : id == CodecId::kZstdSegmented ? b.stored_len >= table
+                                                      : true;
+    if (!fits || table > bytes.size() - pos) {
+      return Status::Corruption("chunk index: " + BlockName(i) + " entry does not fit its lengths");
+    }
+    index[i].codec = codec;
+    index[i].table.assign(bytes.begin() + pos, bytes.begin() + pos + table);
+    if (id == CodecId::kZstdSegmented) {
+      BlockHeader h;
+      h.codec = id;
+      h.raw_len = b.raw_len;
+      h.stored_len = b.stored_len;
+      Result<ZstdSegmentTable> t = ParseZstdSegmentTable(h, ByteSpan(index[i].table));
+      if (!t.ok()) return t.status().WithContext("chunk index: " + BlockName(i));
+    }
+    pos += table;
+  }
+  if (pos != bytes.size()) {
+    return Status::Corruption("chunk index has " + std::to_string(bytes.size() - pos) +
+                              " bytes past its last block");
+  }
+  return index;
+}
+
 }  // namespace
 
 std::string ChunkKey::ToString() const {
@@ -23,9 +67,20 @@ std::string ChunkKey::ToString() const {
 
 uint64_t BlockEntry::encoded_size() const { return codec::kBlockHeaderSize + stored_len; }
 
+uint64_t ChunkFooter::index_size() const {
+  uint64_t n = 0;
+  for (const BlockIndexEntry& e : index) n += 1 + e.table.size();
+  return n;
+}
+
 Buffer EncodeFooter(const ChunkFooter& f) {
   Buffer out(f.footer_size());
   uint8_t* p = out.data();
+  for (const BlockIndexEntry& e : f.index) {
+    *p++ = e.codec;
+    if (!e.table.empty()) std::memcpy(p, e.table.data(), e.table.size());
+    p += e.table.size();
+  }
   for (const BlockEntry& b : f.blocks) {
     PutU64(p + 0, b.offset);
     PutU32(p + 8, b.stored_len);
@@ -36,12 +91,13 @@ Buffer EncodeFooter(const ChunkFooter& f) {
   }
   std::memset(p, 0, kTrailerSize);
   PutU32(p + 0, kChunkMagic);
-  PutU16(p + 4, kChunkFormatVersion);
+  PutU16(p + 4, f.index.empty() ? kOldestChunkFormatVersion : kChunkFormatVersion);
   PutU32(p + 8, static_cast<uint32_t>(f.blocks.size()));
   PutU64(p + 16, f.total_raw);
   PutU64(p + 24, f.total_stored);
   PutU64(p + 32, f.key.chunk_id);
   PutU64(p + 40, f.key.version);
+  PutU64(p + 48, f.index_size());
   const size_t covered = out.size() - 8;
   PutU64(p + kTrailerChecksumOffset, checksum::Xxh3(out.data(), covered));
   return out;
@@ -54,25 +110,34 @@ Result<TrailerInfo> ParseTrailer(ByteSpan t, uint64_t file_size) {
   }
   const uint8_t* p = t.data();
   if (GetU32(p) != kChunkMagic) return Status::Corruption("bad chunk trailer magic");
-  if (GetU16(p + 4) != kChunkFormatVersion) {
-    return Status::Corruption("unsupported chunk format version " + std::to_string(GetU16(p + 4)));
+  const uint16_t version = GetU16(p + 4);
+  if (version < kOldestChunkFormatVersion || version > kChunkFormatVersion) {
+    return Status::Corruption("unsupported chunk format version " + std::to_string(version));
   }
-  if (GetU16(p + 6) != 0 || GetU32(p + 12) != 0 || GetU64(p + 48) != 0) {
+  if (GetU16(p + 6) != 0 || GetU32(p + 12) != 0 || (version == 1 && GetU64(p + 48) != 0)) {
     return Status::Corruption("chunk trailer reserved fields are not zero");
   }
   TrailerInfo info;
+  info.index_size = version >= 2 ? GetU64(p + 48) : 0;
   info.block_count = GetU32(p + 8);
   info.total_raw = GetU64(p + 16);
   info.total_stored = GetU64(p + 24);
   info.key = {GetU64(p + 32), GetU64(p + 40)};
   info.footer_xxh3 = GetU64(p + kTrailerChecksumOffset);
-  if (info.block_count > kMaxBlocksPerChunk || info.total_stored > kMaxChunkStoredBytes) {
+  // The largest index: every block at the largest raw size, with the
+  // largest table (kZstdSegmented).
+  const uint64_t max_index =
+      uint64_t{info.block_count} *
+      (1 + SegmentTableSize(CodecId::kZstdSegmented, kMaxBlockSize));
+  if (info.block_count > kMaxBlocksPerChunk || info.total_stored > kMaxChunkStoredBytes ||
+      info.index_size > max_index) {
     return Status::Corruption("chunk trailer claims " + std::to_string(info.block_count) +
                               " blocks / " + std::to_string(info.total_stored) +
-                              " stored bytes, beyond the format's bounds");
+                              " stored bytes / an index of " + std::to_string(info.index_size) +
+                              " bytes, beyond the format's bounds");
   }
-  // All three terms are bounded above, so the sum cannot overflow.
-  const uint64_t expected = info.total_stored + info.table_size() + kTrailerSize;
+  // Every term is bounded above, so the sum cannot overflow.
+  const uint64_t expected = info.total_stored + info.footer_size();
   if (expected != file_size) {
     return Status::Corruption("chunk file is " + std::to_string(file_size) +
                               " bytes, its trailer implies " + std::to_string(expected));
@@ -85,7 +150,7 @@ Result<ChunkFooter> ParseFooter(ByteSpan footer, uint64_t file_size) {
   // Re-parse the trailer from these very bytes: the file may have changed
   // since the caller read the trailer alone to learn the footer's size.
   ASSIGN_OR_RETURN(TrailerInfo info, ParseTrailer(footer.last(kTrailerSize), file_size));
-  if (footer.size() != info.table_size() + kTrailerSize) {
+  if (footer.size() != info.footer_size()) {
     return Status::Corruption("chunk footer has the wrong size");
   }
   if (checksum::Xxh3(footer.data(), footer.size() - 8) != info.footer_xxh3) {
@@ -96,7 +161,7 @@ Result<ChunkFooter> ParseFooter(ByteSpan footer, uint64_t file_size) {
   f.total_raw = info.total_raw;
   f.total_stored = info.total_stored;
   f.blocks.resize(info.block_count);
-  const uint8_t* p = footer.data();
+  const uint8_t* p = footer.data() + info.index_size;
   for (BlockEntry& b : f.blocks) {
     b.offset = GetU64(p + 0);
     b.stored_len = GetU32(p + 8);
@@ -106,6 +171,9 @@ Result<ChunkFooter> ParseFooter(ByteSpan footer, uint64_t file_size) {
     p += kBlockEntrySize;
   }
   RETURN_IF_ERROR(ValidateBlockTable(f.blocks, f.total_stored, f.total_raw));
+  if (info.index_size > 0 || info.block_count == 0) {
+    ASSIGN_OR_RETURN(f.index, ParseIndex(footer.first(info.index_size), f.blocks));
+  }
   return f;
 }
 
@@ -175,6 +243,13 @@ Result<PieceLayout> ValidatePiece(ByteSpan payload, uint64_t offset, uint32_t fi
     ByteSpan stored = payload.subspan(pos + codec::kBlockHeaderSize, h->stored_len);
     RETURN_IF_ERROR(codec::VerifyStored(*h, stored).WithContext(name));
     layout.blocks.push_back({offset + pos, h->stored_len, h->raw_len, h->stored_xxh3, h->raw_xxh3});
+    // The footer's index keeps the codec and a copy of the segment table.
+    BlockIndexEntry& ie = layout.index.emplace_back();
+    ie.codec = static_cast<uint8_t>(h->codec);
+    const size_t table = SegmentTableSize(h->codec, h->raw_len);
+    if (table > h->stored_len) return Status::InvalidArgument(name + " is too short for its table");
+    const size_t at = h->codec == CodecId::kRawSegmented ? h->stored_len - table : 0;
+    ie.table.assign(stored.begin() + at, stored.begin() + at + table);
     pos += h->encoded_size();
   }
   if (pos != payload.size()) {

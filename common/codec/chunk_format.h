@@ -7,14 +7,23 @@
 // common/codec/block.h), followed by a footer:
 //
 //   blocks      total_stored bytes
+//   index       (format 2) index_size bytes: per block, u8 codec then a copy
+//               of its segment table (SegmentTableSize bytes, none for
+//               unsegmented codecs)
 //   block table block_count entries of kBlockEntrySize bytes (BlockEntry)
 //   trailer     kTrailerSize bytes:
 //     u32 magic "GCHK"  u16 format_version  u16 reserved (0)
 //     u32 block_count   u32 reserved (0)
 //     u64 total_raw     u64 total_stored
 //     u64 chunk_id      u64 version
-//     u64 reserved (0)
-//     u64 footer_xxh3   XXH3-64 of the block table and the 56 trailer bytes before it
+//     u64 index_size    (format 1: reserved, 0)
+//     u64 footer_xxh3   XXH3-64 of the index, the block table and the 56
+//                       trailer bytes before it
+//
+// The index lets a small read of a segmented block go straight to the
+// segments it needs, with one read of the file: without it the reader reads
+// the block's header and table first (two or three dependent disk reads on
+// cold data). Format-1 files (no index) are still read.
 //
 // All integers little-endian. The table lets a reader serve any block range
 // with one pread and no scan. Everything here is pure (no I/O) and
@@ -33,7 +42,8 @@
 namespace granary::codec {
 
 inline constexpr uint32_t kChunkMagic = 0x4B484347;  // bytes "GCHK"
-inline constexpr uint16_t kChunkFormatVersion = 1;
+inline constexpr uint16_t kChunkFormatVersion = 2;
+inline constexpr uint16_t kOldestChunkFormatVersion = 1;
 inline constexpr size_t kBlockEntrySize = 32;
 inline constexpr size_t kTrailerSize = 64;
 // Bounds on what one chunk may hold, checked before anything is allocated or
@@ -71,17 +81,32 @@ struct BlockEntry {
   bool operator==(const BlockEntry&) const = default;
 };
 
+// One block in the footer's index: its codec (block.h CodecId) and a copy of
+// its segment table (empty unless the codec is segmented).
+struct BlockIndexEntry {
+  uint8_t codec = 0;
+  std::vector<uint8_t> table;
+  bool operator==(const BlockIndexEntry&) const = default;
+};
+
 struct ChunkFooter {
   ChunkKey key;
   uint64_t total_raw = 0;
   uint64_t total_stored = 0;
   std::vector<BlockEntry> blocks;
+  // One per block (format 2), or empty (format 1: written without an index).
+  std::vector<BlockIndexEntry> index;
 
-  uint64_t footer_size() const { return blocks.size() * kBlockEntrySize + kTrailerSize; }
+  uint64_t index_size() const;
+  uint64_t footer_size() const {
+    return index_size() + blocks.size() * kBlockEntrySize + kTrailerSize;
+  }
   uint64_t file_size() const { return total_stored + footer_size(); }
 };
 
-// Serializes the footer (table + trailer). Precondition: ValidateBlockTable ok.
+// Serializes the footer (index + table + trailer); format 2 when `index` is
+// set, else format 1. Precondition: ValidateBlockTable ok, and `index` empty
+// or one entry per block.
 Buffer EncodeFooter(const ChunkFooter& footer);
 
 // What the trailer says, before the table has been read.
@@ -91,8 +116,11 @@ struct TrailerInfo {
   uint64_t total_raw = 0;
   uint64_t total_stored = 0;
   uint64_t footer_xxh3 = 0;
-  uint64_t table_offset() const { return total_stored; }
+  uint64_t index_size = 0;  // 0 in format 1
   uint64_t table_size() const { return uint64_t{block_count} * kBlockEntrySize; }
+  // Index, table and trailer: the bytes from total_stored to the end.
+  uint64_t footer_offset() const { return total_stored; }
+  uint64_t footer_size() const { return index_size + table_size() + kTrailerSize; }
 };
 
 // Parses the last kTrailerSize bytes of a file of `file_size` bytes and checks
@@ -101,9 +129,10 @@ struct TrailerInfo {
 // on error.
 Result<TrailerInfo> ParseTrailer(ByteSpan trailer, uint64_t file_size);
 
-// Parses the whole footer (table + trailer, the last TrailerInfo::table_size()
-// + kTrailerSize bytes of a file of `file_size` bytes), verifies footer_xxh3
-// and the table (ValidateBlockTable). CORRUPTION on error.
+// Parses the whole footer (the last TrailerInfo::footer_size() bytes of a
+// file of `file_size` bytes), verifies footer_xxh3, the table
+// (ValidateBlockTable) and every index entry against its block's lengths.
+// CORRUPTION on error.
 Result<ChunkFooter> ParseFooter(ByteSpan footer, uint64_t file_size);
 
 // Checks that `blocks` tile [0, total_stored) in order with no gap or overlap,
@@ -117,6 +146,7 @@ struct PieceLayout {
   uint64_t offset = 0;  // chunk byte offset of the piece
   uint32_t first_block = 0;
   std::vector<BlockEntry> blocks;  // offsets are absolute within the chunk
+  std::vector<BlockIndexEntry> index;  // one per block, for the footer
 };
 
 // Validates a write piece: `payload` must be exactly `block_count` encoded

@@ -81,7 +81,7 @@ class ChunkService {
                               proto::ChunkReadResponse* resp);
   net::Awaitable<Status> Stat(net::CallContext& ctx, const proto::ChunkStatRequest& req,
                               proto::ChunkStatResponse* resp);
-  Result<std::shared_ptr<const Buffer>> ReadSegments(const store::BlockRange& range, uint32_t off,
+  Result<std::shared_ptr<const Buffer>> ReadSegments(const store::BlockRange& range, uint32_t block, uint32_t off,
                                                      uint32_t len);
   net::Awaitable<Status> Delete(net::CallContext& ctx, const proto::ChunkDeleteRequest& req,
                                 proto::ChunkDeleteResponse* resp);

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "common/codec/block.h"
-#include "common/codec/chunk_file_io.h"
+#include "common/codec/block_index.h"
 
 #include "common/log.h"
 #include "common/net/run_blocking.h"
@@ -20,21 +20,25 @@
 namespace granary::storage::service {
 
 // The segments of one segmented block covering raw bytes [off, off+len), as
-// codec::ReadSegmentRange lays them out; null when the block is not
+// codec::ReadSegmentRange lays them out: one read of the file once the
+// block's index is cached with the open file. Null when the block is not
 // segmented (the caller then sends it whole). Runs on the disk pool.
 Result<std::shared_ptr<const Buffer>> ChunkService::ReadSegments(const store::BlockRange& r,
-                                                                 uint32_t off, uint32_t len) {
+                                                                 uint32_t block, uint32_t off,
+                                                                 uint32_t len) {
   const int fd = r.file->fd.get();
-  ASSIGN_OR_RETURN(std::optional<Buffer> segments,
-                   codec::ReadSegmentRange(fd, r.offset, r.length, off, len));
-  if (!segments) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const codec::BlockIndex> index,
+                   r.file->index.Get(fd, r.file->footer, block, r.file->path));
+  if (!index->segmented()) {
     // Sent whole with sendfile after all: start reading it now, on this
     // disk thread (LocateBlocks left it out for the range).
     (void)::posix_fadvise(fd, static_cast<off_t>(r.offset), static_cast<off_t>(r.length),
                           POSIX_FADV_WILLNEED);
     return std::shared_ptr<const Buffer>();
   }
-  return std::make_shared<const Buffer>(std::move(*segments));
+  ASSIGN_OR_RETURN(Buffer segments, codec::ReadSegmentRange(fd, r.file->footer.blocks[block],
+                                                            *index, off, len));
+  return std::make_shared<const Buffer>(std::move(segments));
 }
 
 net::Awaitable<Status> ChunkService::Read(net::CallContext& ctx, const proto::ChunkReadRequest& req,
@@ -60,7 +64,7 @@ net::Awaitable<Status> ChunkService::Read(net::CallContext& ctx, const proto::Ch
   resp->set_total_blocks(r->total_blocks);
   if (req.range_length() > 0 && r->block_count == 1 && r->length > 0) {
     Result<std::shared_ptr<const Buffer>> range = co_await net::RunBlocking(disk_, [&] {
-      return ReadSegments(*r, req.range_offset(), req.range_length());
+      return ReadSegments(*r, req.first_block(), req.range_offset(), req.range_length());
     });
     if (!range.ok()) co_return range.status().WithContext(key.ToString());
     if (*range) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/buffer.h"
+#include "common/codec/block_index.h"
 #include "common/status.h"
 #include "storage/store/chunk_format.h"
 #include "storage/store/file_util.h"
@@ -17,6 +18,8 @@ struct ChunkFile {
   std::string path;
   UniqueFd fd;
   ChunkFooter footer;
+  // Headers and segment tables of the blocks read so far (thread-safe).
+  codec::BlockIndexCache index;
 };
 
 // Opens `path` read-only and validates its trailer and footer (sizes, footer

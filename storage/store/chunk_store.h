@@ -137,11 +137,12 @@ class ChunkStore {
                                 uint32_t max_blocks, uint64_t max_bytes);
 
   // Like ReadBlocks, but returns where the blocks are instead of reading
-  // them, so they can be sent from the page cache. Each block's header is
-  // still read (32 bytes) and checked against the block table. With
-  // `prefetch` the range is hinted into the page cache (POSIX_FADV_WILLNEED)
-  // for a sendfile that follows; a caller reading a few segments of it
-  // passes false, or the hint would read the whole block from disk.
+  // them, so they can be sent from the page cache. With `prefetch` (whole
+  // blocks to be sent) the range is hinted into the page cache
+  // (POSIX_FADV_WILLNEED) and each block's header is read (32 bytes) and
+  // checked against the block table; a caller reading a few segments of a
+  // block passes false: the hint would read the whole block from disk, and
+  // the block's index (ChunkFile::index) locates and checks the segments.
   Result<BlockRange> LocateBlocks(const ChunkKey& key, uint32_t first_block, uint32_t block_count,
                                   uint32_t max_blocks, uint64_t max_bytes, bool prefetch = true);
 

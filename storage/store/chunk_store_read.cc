@@ -143,28 +143,33 @@ Result<BlockRange> ChunkStore::LocateBlocks(const ChunkKey& key, uint32_t first_
   uint32_t n = 1;
   while (n < want && blocks[first_block + n].end() - start <= max_bytes) ++n;
 
-  // The headers on disk must agree with the block table before any byte of
-  // the range is served.
-  Status st;
-  uint8_t header[codec::kBlockHeaderSize];
-  for (uint32_t i = 0; st.ok() && i < n; ++i) {
-    const BlockEntry& b = blocks[first_block + i];
-    st = PReadAll(file.fd.get(), MutableByteSpan(header, sizeof header), b.offset, path);
-    if (st.ok()) st = CheckHeader(ByteSpan(header, sizeof header), b, first_block + i);
-  }
-  if (!st.ok()) {
-    if (st.code() == proto::CORRUPTION) Quarantine(key, path, st);
-    return st.WithContext(key.ToString());
-  }
-  out.file = *opened;
-  out.offset = start;
   // Callers send the range with sendfile from an I/O thread: start reading it
-  // into the page cache now, on this (disk) thread. Advisory.
+  // into the page cache now, on this (disk) thread, so the header reads
+  // below find it under way. Advisory.
   if (prefetch) {
     (void)::posix_fadvise(file.fd.get(), static_cast<off_t>(start),
                           static_cast<off_t>(blocks[first_block + n - 1].end() - start),
                           POSIX_FADV_WILLNEED);
   }
+  // The headers on disk must agree with the block table before any byte of
+  // the range is sent whole. A ranged read (no prefetch) skips this: the
+  // segments it sends are located and framed by the block's index, which is
+  // checked against the table where it comes from (the footer or the file).
+  if (prefetch) {
+    Status st;
+    uint8_t header[codec::kBlockHeaderSize];
+    for (uint32_t i = 0; st.ok() && i < n; ++i) {
+      const BlockEntry& b = blocks[first_block + i];
+      st = PReadAll(file.fd.get(), MutableByteSpan(header, sizeof header), b.offset, path);
+      if (st.ok()) st = CheckHeader(ByteSpan(header, sizeof header), b, first_block + i);
+    }
+    if (!st.ok()) {
+      if (st.code() == proto::CORRUPTION) Quarantine(key, path, st);
+      return st.WithContext(key.ToString());
+    }
+  }
+  out.file = *opened;
+  out.offset = start;
   out.length = blocks[first_block + n - 1].end() - start;
   out.block_count = n;
   return out;

@@ -118,6 +118,9 @@ Status ChunkStore::WritePiece(const ChunkKey& key, const PieceLayout& layout, By
     // refused; if the pwrite fails the write is poisoned and never commits.
     for (size_t i = 0; i < layout.blocks.size(); ++i) {
       pw->blocks.emplace(layout.first_block + static_cast<uint32_t>(i), layout.blocks[i]);
+      if (i < layout.index.size()) {
+        pw->index.emplace(layout.first_block + static_cast<uint32_t>(i), layout.index[i]);
+      }
     }
     pw->last_activity = Clock::now();
   }
@@ -191,6 +194,12 @@ Status ChunkStore::FinishCommit(const ChunkKey& key, PendingWrite& pw, const Com
   footer.total_stored = spec.total_stored;
   footer.blocks.reserve(pw.blocks.size());
   for (const auto& [index, entry] : pw.blocks) footer.blocks.push_back(entry);
+  // Every block came with its index entry (ValidatePiece): the file gets the
+  // segment index. Anything less (a layout built by hand) writes format 1.
+  if (pw.index.size() == pw.blocks.size() && !pw.index.empty()) {
+    footer.index.reserve(pw.index.size());
+    for (const auto& [index, entry] : pw.index) footer.index.push_back(entry);
+  }
   Status valid = ValidateBlockTable(footer.blocks, spec.total_stored, spec.total_raw);
   if (!valid.ok()) {
     // The client's blocks or totals disagree; the write stays open.

@@ -31,6 +31,7 @@ struct ChunkStore::PendingWrite {
   // refused and the client writes a new version.
   Status poison;
   std::map<uint32_t, BlockEntry> blocks;  // received (or being written) blocks
+  std::map<uint32_t, codec::BlockIndexEntry> index;  // their footer index entries
   std::chrono::steady_clock::time_point last_activity;
 };
 

@@ -2,6 +2,7 @@
 // misbehaving or vanishing chunk server does to the descriptors already open.
 #include "client/src/local_chunks.h"
 
+#include <chrono>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -9,11 +10,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "common/codec/block.h"
 #include "common/codec/chunk_format.h"
@@ -125,13 +128,28 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-// The descriptor of this process open on `path`, or -1.
-int DescriptorOf(const std::string& path) {
+// The descriptors of this process open on `path`.
+std::vector<int> DescriptorsOf(const std::string& path) {
+  std::vector<int> fds;
   for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
-    if (fs::read_symlink(e.path(), ec) == path) return std::stoi(e.path().filename().string());
+    if (fs::read_symlink(e.path(), ec) == path) fds.push_back(std::stoi(e.path().filename().string()));
   }
-  return -1;
+  return fds;
+}
+
+// The one descriptor of this process open on `path`, or -1. The scripted
+// server closes its own copy just after sending it, on its thread: wait
+// (bounded) until that has happened, or the server's copy could be taken
+// for the client's.
+int DescriptorOf(const std::string& path) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::vector<int> fds = DescriptorsOf(path);
+  while (fds.size() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+    fds = DescriptorsOf(path);
+  }
+  return fds.size() == 1 ? fds[0] : -1;
 }
 
 // Fills the stack below the caller with SCM_RIGHTS control messages naming
