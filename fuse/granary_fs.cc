@@ -109,23 +109,27 @@ void GranaryFs::ForgetAttr(uint64_t ino) {
 }
 
 void GranaryFs::EntryAdded(uint64_t dir, const FileInfo& child) {
+  DirTouched(dir, child.ctime_sec, child.ctime_nsec);
+}
+
+void GranaryFs::DirTouched(uint64_t dir, int64_t sec, uint32_t nsec) {
   if (options_.attr_timeout <= 0) return;
   std::lock_guard lock(attr_mu_);
   auto it = attrs_.find(dir);
   if (it == attrs_.end()) return;
   CachedAttr& c = it->second;
-  c.seq = ++attr_seq_;  // a read that began before this create is older
+  c.seq = ++attr_seq_;  // a read that began before this change is older
   if (!c.valid) return;
   auto before = [](int64_t s1, uint32_t n1, int64_t s2, uint32_t n2) {
     return s1 != s2 ? s1 < s2 : n1 < n2;
   };
-  if (before(c.info.mtime_sec, c.info.mtime_nsec, child.ctime_sec, child.ctime_nsec)) {
-    c.info.mtime_sec = child.ctime_sec;
-    c.info.mtime_nsec = child.ctime_nsec;
+  if (before(c.info.mtime_sec, c.info.mtime_nsec, sec, nsec)) {
+    c.info.mtime_sec = sec;
+    c.info.mtime_nsec = nsec;
   }
-  if (before(c.info.ctime_sec, c.info.ctime_nsec, child.ctime_sec, child.ctime_nsec)) {
-    c.info.ctime_sec = child.ctime_sec;
-    c.info.ctime_nsec = child.ctime_nsec;
+  if (before(c.info.ctime_sec, c.info.ctime_nsec, sec, nsec)) {
+    c.info.ctime_sec = sec;
+    c.info.ctime_nsec = nsec;
   }
 }
 

@@ -74,6 +74,9 @@ class GranaryFs {
   // An entry was made in folder `dir`: metad set the folder's mtime and ctime
   // to the new inode's ctime, and so does the cache.
   void EntryAdded(uint64_t dir, const FileInfo& child);
+  // Folder `dir` changed at `sec`.`nsec` (as metad says): a cached copy of
+  // its attributes gets that mtime and ctime when newer.
+  void DirTouched(uint64_t dir, int64_t sec, uint32_t nsec);
   // Overlays what this mount knows (buffered size) on attributes from metad.
   FileInfo Overlay(FileInfo info);
 

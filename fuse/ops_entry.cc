@@ -175,7 +175,14 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   auto r = fs.client().UnlinkAt(parent, name, keep, kMountDurability);
   if (!r.ok()) return ReplyStatus(req, r.status());
   fs.new_dirs().Removed(parent, name);
-  fs.ForgetAttr(parent);  // metad gave the folder a new time we do not know
+  // The reply carries the folder's new times: the kernel's GETATTR of the
+  // folder that follows every unlink (its attributes are invalidated) is
+  // then answered here instead of costing a second round trip to metad.
+  if (r->parent_time_sec != 0) {
+    fs.DirTouched(parent, r->parent_time_sec, r->parent_time_nsec);
+  } else {
+    fs.ForgetAttr(parent);  // metad gave the folder a new time we do not know
+  }
   MarkOrphan(fs, r->orphan_inode);
   fuse_reply_err(req, 0);
 }

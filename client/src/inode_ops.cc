@@ -106,7 +106,7 @@ Result<RemoveResult> UnlinkAt(ClientContext& ctx, uint64_t parent, std::string_v
   req.set_lazy_sync(Lazy(d));
   auto r = Call<proto::UnlinkResponse>(ctx, proto::META_UNLINK, req);
   if (!r.ok()) return r.status().WithContext("unlink " + Entry(parent, name));
-  return RemoveResult{r->orphan_inode()};
+  return RemoveResult{r->orphan_inode(), r->parent_time().sec(), r->parent_time().nsec()};
 }
 
 Status RmdirAt(ClientContext& ctx, uint64_t parent, std::string_view name, Durability d) {

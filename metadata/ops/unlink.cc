@@ -88,7 +88,9 @@ Status Unlink(MetaState& s, const proto::UnlinkRequest& req, proto::UnlinkRespon
     s.chunk_count -= dropped;
     s.leases().Drop(victim);
   }
-  s.dir_times().Touch(req.parent(), s.clock().WallTimespec());
+  const proto::Timespec now = s.clock().WallTimespec();
+  s.dir_times().Touch(req.parent(), now);
+  *resp->mutable_parent_time() = now;
   ChargeQuota(s, req.parent(), -freed_bytes, -1);
   return Status::Ok();
 }

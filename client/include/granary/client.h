@@ -247,6 +247,9 @@ struct DirPage {
 // renewing it through KeepAlive() for orphan_ttl_ms.
 struct RemoveResult {
   uint64_t orphan_inode = 0;  // 0: nothing was kept
+  // Unlink: the folder's mtime and ctime are now at least this (0: not told).
+  int64_t parent_time_sec = 0;
+  uint32_t parent_time_nsec = 0;
 };
 
 struct LeaseRef {

@@ -263,6 +263,22 @@ TEST_F(NamespaceTest, ParentTimesAreUpdatedLazilyButVisibleAtOnce) {
   ASSERT_OK(Unlink(d.id(), "f"));
   ASSERT_OK_AND_ASSIGN(proto::Inode after_unlink, Lookup(kRootInode, "d"));
   EXPECT_EQ(after_unlink.mtime().sec(), d.mtime().sec() + 8);
+
+  // The unlink reply tells the folder's new times, so a caching client (the
+  // mount) need not ask: they are what a stat then shows.
+  clock_.AdvanceMs(2000);
+  ASSERT_OK(Create(d.id(), "g"));
+  clock_.AdvanceMs(4000);
+  proto::UnlinkRequest req;
+  req.set_parent(d.id());
+  req.set_name("g");
+  proto::UnlinkResponse resp;
+  ASSERT_OK(metadata::Unlink(*state_, req, &resp));
+  ASSERT_OK_AND_ASSIGN(proto::Inode after, Stat(d.id()));
+  EXPECT_EQ(resp.parent_time().sec(), d.mtime().sec() + 14);
+  EXPECT_EQ(resp.parent_time().sec(), after.mtime().sec());
+  EXPECT_EQ(resp.parent_time().nsec(), after.mtime().nsec());
+  EXPECT_EQ(resp.parent_time().sec(), after.ctime().sec());
 }
 
 TEST_F(NamespaceTest, InodeIdsAreUniqueAcrossBatches) {
