@@ -50,6 +50,10 @@ Status OpenShared(GranaryFs& fs, uint64_t ino, InodeState& s, fuse_file_info* fi
   // the last open is still current.
   FileInfo info = s.file->info();
   fs.Remember(info, s.writable ? GranaryFs::kChange : epoch);
+  // A read-only handle has nothing to publish at close: no FLUSH request
+  // per close(2) (the kernel keeps POSIX locks itself and drops them on
+  // close without it). Saves a FUSE round trip per small file read.
+  fi->noflush = !write;
   fi->keep_cache = info.mtime_sec == s.cached_mtime_sec &&
                    info.mtime_nsec == s.cached_mtime_nsec && info.size == s.cached_size;
   s.cached_mtime_sec = info.mtime_sec;

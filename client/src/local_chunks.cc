@@ -73,8 +73,7 @@ Status CheckAgainstTable(ByteSpan bytes, const codec::ChunkFooter& footer, uint3
   for (uint32_t i = first; i < first + count; ++i) {
     const codec::BlockEntry& e = footer.blocks[i];
     ASSIGN_OR_RETURN(codec::BlockHeader h, codec::ParseBlockHeader(bytes.subspan(e.offset - base)));
-    if (h.stored_len != e.stored_len || h.raw_len != e.raw_len ||
-        h.stored_xxh3 != e.stored_xxh3 || h.raw_xxh3 != e.raw_xxh3) {
+    if (!e.Describes(h)) {
       return Status::Corruption("block " + std::to_string(i) +
                                 " header disagrees with the replica's block table");
     }
@@ -324,9 +323,7 @@ std::optional<Status> LocalChunks::ReadRawInto(const std::string& address,
     // Lengths alone told the form; the header has the last word (nothing
     // has been returned to the caller yet, so another path can still serve).
     if (h.ok() && h->codec != codecs[i]) return Status::Unimplemented("not stored raw");
-    if (!h.ok() || h->stored_len != e.stored_len ||
-        h->raw_len != e.raw_len || h->stored_xxh3 != e.stored_xxh3 ||
-        h->raw_xxh3 != e.raw_xxh3) {
+    if (!h.ok() || !e.Describes(*h)) {
       LOG_ERROR("local read of {} block {}: header disagrees with the block table, using "
                 "another path",
                 ReplicaName(address, chunk), first + i);

@@ -109,15 +109,23 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
   uint8_t* stored = out.data() + kBlockHeaderSize;
 
   const double saving = std::clamp(options.min_saving, 0.0, 1.0);
+  const double zstd_saving =
+      options.policy == CodecPolicy::kAuto
+          ? std::max(saving, std::clamp(options.min_zstd_saving, 0.0, 1.0))
+          : saving;
   // The largest stored size worth keeping: past it a block is stored raw.
-  const size_t cap = std::min(MaxStoredSize(raw.size()),
-                              static_cast<size_t>(static_cast<double>(raw.size()) * (1.0 - saving)));
+  auto cap_for = [&](double s) {
+    return std::min(MaxStoredSize(raw.size()),
+                    static_cast<size_t>(static_cast<double>(raw.size()) * (1.0 - s)));
+  };
+  const size_t cap = cap_for(saving);
+  const size_t zstd_cap = cap_for(zstd_saving);
 
   // Decide: planes (with their regions), zstd, or raw. `whole`: the block
   // is planes of one element type throughout (forced, or found by sampling).
   std::vector<Region> regions;
   ElementType whole = ElementType::kBytes;
-  bool try_zstd = !raw.empty() && saving < 1.0;
+  bool try_zstd = !raw.empty() && zstd_saving < 1.0;
   switch (options.policy) {
     case CodecPolicy::kRaw:
       try_zstd = false;
@@ -137,14 +145,15 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
       } else if (options.sample_first && raw.size() >= kMinSampledBlock) {
         const SampleResult sr = Sample(raw);
         const double keep = static_cast<double>(sr.in) * (1.0 - saving);
+        const double keep_zstd = static_cast<double>(sr.in) * (1.0 - zstd_saving);
         // Planes when their estimate beats both zstd and the bar; zstd
-        // when it clears the bar; otherwise raw, never compressing the
+        // when it clears its own bar; otherwise raw, never compressing the
         // whole block.
         if (sr.type != ElementType::kBytes && sr.planes < keep &&
             sr.planes < static_cast<double>(sr.zstd)) {
           whole = sr.type;
         } else {
-          try_zstd = static_cast<double>(sr.zstd) <= keep;
+          try_zstd = static_cast<double>(sr.zstd) <= keep_zstd;
         }
       }
       break;
@@ -171,17 +180,17 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
   }
   if (try_zstd && raw.size() > kSegmentSize) {
     // One frame per 64 KiB segment (kZstdSegmented), so random reads decode
-    // 64 KiB. Each frame's destination is capped by what is left of `cap`:
+    // 64 KiB. Each frame's destination is capped by what is left of `zstd_cap`:
     // a block that cannot pay stops at the first frame that overruns.
     ZSTD_CCtx* cctx = ThreadCCtx();
     const uint32_t segs = SegmentCount(h.raw_len);
     size_t pos = ZstdSegmentTableSize(h.raw_len);
-    bool paid = cctx != nullptr && pos < cap;
+    bool paid = cctx != nullptr && pos < zstd_cap;
     for (uint32_t i = 0; paid && i < segs; ++i) {
       const size_t off = size_t(i) * kSegmentSize;
       const size_t len = std::min<size_t>(kSegmentSize, raw.size() - off);
-      const size_t n = ZSTD_compressCCtx(cctx, stored + pos, cap - pos, raw.data() + off, len,
-                                         options.zstd_level);
+      const size_t n = ZSTD_compressCCtx(cctx, stored + pos, zstd_cap - pos, raw.data() + off,
+                                         len, options.zstd_level);
       if (ZSTD_isError(n) || n == 0) {
         paid = false;
         break;
@@ -204,7 +213,8 @@ Result<size_t> EncodeBlock(ByteSpan raw, const EncodeOptions& options, MutableBy
     // block cannot pay, instead of finishing a compression we would discard.
     ZSTD_CCtx* cctx = ThreadCCtx();
     size_t n =
-        cctx ? ZSTD_compressCCtx(cctx, stored, cap, raw.data(), raw.size(), options.zstd_level) : 0;
+        cctx ? ZSTD_compressCCtx(cctx, stored, zstd_cap, raw.data(), raw.size(), options.zstd_level)
+             : 0;
     if (cctx && !ZSTD_isError(n) && n > 0) {
       h.codec = CodecId::kZstd;
       h.stored_len = static_cast<uint32_t>(n);

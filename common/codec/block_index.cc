@@ -21,8 +21,7 @@ Result<BlockIndex> ReadBlockIndex(int fd, const BlockEntry& entry, uint32_t bloc
   std::memcpy(index.header_bytes, head.data(), kBlockHeaderSize);
   Result<BlockHeader> h = ParseBlockHeader(head.span());
   if (!h.ok()) return h.status().WithContext(name);
-  if (h->stored_len != entry.stored_len || h->raw_len != entry.raw_len ||
-      h->stored_xxh3 != entry.stored_xxh3 || h->raw_xxh3 != entry.raw_xxh3) {
+  if (!entry.Describes(*h)) {
     return Status::Corruption(name + " header disagrees with the block table");
   }
   index.header = *h;

@@ -67,6 +67,11 @@ std::string ChunkKey::ToString() const {
 
 uint64_t BlockEntry::encoded_size() const { return codec::kBlockHeaderSize + stored_len; }
 
+bool BlockEntry::Describes(const BlockHeader& h) const {
+  return h.stored_len == stored_len && h.raw_len == raw_len && h.stored_xxh3 == stored_xxh3 &&
+         h.raw_xxh3 == raw_xxh3;
+}
+
 uint64_t ChunkFooter::index_size() const {
   uint64_t n = 0;
   for (const BlockIndexEntry& e : index) n += 1 + e.table.size();

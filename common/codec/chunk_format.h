@@ -67,6 +67,8 @@ struct ChunkKeyHash {
   }
 };
 
+struct BlockHeader;  // block.h
+
 // One block as the table records it. `offset` is where the block's header
 // starts in the file; the block occupies kBlockHeaderSize + stored_len bytes.
 struct BlockEntry {
@@ -78,6 +80,9 @@ struct BlockEntry {
 
   uint64_t encoded_size() const;
   uint64_t end() const { return offset + encoded_size(); }
+  // `h` (a header read from the file) agrees with this entry: both lengths
+  // and both checksums.
+  bool Describes(const BlockHeader& h) const;
   bool operator==(const BlockEntry&) const = default;
 };
 

@@ -17,8 +17,7 @@ namespace {
 Status CheckHeader(ByteSpan bytes, const BlockEntry& b, uint32_t index) {
   Result<codec::BlockHeader> h = codec::ParseBlockHeader(bytes);
   if (!h.ok()) return h.status().WithContext("block " + std::to_string(index));
-  if (h->stored_len != b.stored_len || h->raw_len != b.raw_len || h->stored_xxh3 != b.stored_xxh3 ||
-      h->raw_xxh3 != b.raw_xxh3) {
+  if (!b.Describes(*h)) {
     return Status::Corruption("block " + std::to_string(index) +
                               " header disagrees with the block table");
   }

@@ -205,6 +205,27 @@ TEST(BlockCodec, MinSavingKeepsRawWhenGainIsSmall) {
   EXPECT_EQ(ParseBlockHeader(Encode(raw, opts))->codec, CodecId::kRaw);
 }
 
+// Whole-byte zstd must save 1/8 under kAuto: bytes with 7 random bits each
+// (zstd saves just under 12.5%) stay raw and decode as a copy; with 6
+// random bits (25%) they compress. A forced zstd policy keeps the 3% bar.
+TEST(BlockCodec, AutoZstdMustSaveAnEighth) {
+  auto bits = [](int keep, uint64_t seed) {
+    std::vector<uint8_t> raw = RandomBytes(1 << 20, seed);
+    for (uint8_t& b : raw) b = static_cast<uint8_t>(b >> (8 - keep));
+    return raw;
+  };
+  const std::vector<uint8_t> seven = bits(7, 21), six = bits(6, 22);
+  EXPECT_EQ(ParseBlockHeader(Encode(seven))->codec, CodecId::kRawSegmented);
+  const std::vector<uint8_t> enc = Encode(six);
+  EXPECT_EQ(ParseBlockHeader(enc)->codec, CodecId::kZstdSegmented);
+  EXPECT_LT(enc.size(), six.size() * 7 / 8);
+  EncodeOptions forced;
+  forced.policy = CodecPolicy::kZstd;
+  const std::vector<uint8_t> z = Encode(seven, forced);
+  EXPECT_EQ(ParseBlockHeader(z)->codec, CodecId::kZstdSegmented);
+  EXPECT_LT(z.size(), seven.size());
+}
+
 TEST(BlockCodec, FlippedStoredByteIsChecksumMismatch) {
   for (auto raw : {TextBytes(1 << 20), RandomBytes(1 << 20, 4)}) {
     std::vector<uint8_t> enc = Encode(raw);
