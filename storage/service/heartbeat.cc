@@ -105,6 +105,9 @@ net::Awaitable<Result<bool>> Heartbeater::Beat() {
     ref->set_chunk_id(k.chunk_id);
     ref->set_version(k.version);
   }
+  // Deletions in the reply can only mean replicas this server held before
+  // the request left (see ChunkStore::Delete).
+  const uint64_t asked_at = store_.Stamp();
   Result<proto::HeartbeatResponse> r = co_await meta_.Call<proto::HeartbeatResponse>(
       options_.meta_address, proto::META_HEARTBEAT, req, options_.rpc_timeout);
   if (!r.ok() || r->reregister()) store_.ReturnLost(lost);
@@ -113,18 +116,19 @@ net::Awaitable<Result<bool>> Heartbeater::Beat() {
     LOG_INFO("told metad about {} lost replicas", lost.size());
   }
   ++heartbeats_;
-  if (r->delete_chunks_size() > 0) co_await DeleteReplicas(*r);
+  if (r->delete_chunks_size() > 0) co_await DeleteReplicas(*r, asked_at);
   co_return r->reregister();
 }
 
-net::Awaitable<void> Heartbeater::DeleteReplicas(const proto::HeartbeatResponse& resp) {
+net::Awaitable<void> Heartbeater::DeleteReplicas(const proto::HeartbeatResponse& resp,
+                                                 uint64_t asked_at) {
   // A failed delete is logged and left: metad repeats the request until the
   // replica is gone from this node's reports.
   size_t deleted = co_await net::RunBlocking(disk_, [&] {
     size_t n = 0;
     for (const proto::ChunkRef& ref : resp.delete_chunks()) {
       const store::ChunkKey key{ref.chunk_id(), ref.version()};
-      Result<bool> r = store_.Delete(key);
+      Result<bool> r = store_.Delete(key, asked_at);
       if (!r.ok()) {
         LOG_ERROR("deleting {} for metad: {}", key.ToString(), r.status().ToString());
       } else if (*r) {

@@ -48,7 +48,8 @@ class Heartbeater {
   net::Awaitable<Result<proto::NodeInfo>> Describe();
   net::Awaitable<Result<net::Millis>> Register();
   net::Awaitable<Result<bool>> Beat();  // true: metad wants a re-registration
-  net::Awaitable<void> DeleteReplicas(const proto::HeartbeatResponse& resp);
+  // `asked_at`: the store's Stamp() before the heartbeat request was sent.
+  net::Awaitable<void> DeleteReplicas(const proto::HeartbeatResponse& resp, uint64_t asked_at);
   void NoteFailure(const Status& st);
   void NoteSuccess();
 

@@ -17,6 +17,7 @@
 // Every method blocks on disk I/O: call them from a thread pool, never from
 // an I/O thread.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -124,7 +125,9 @@ class ChunkStore {
   Status Commit(const ChunkKey& key, const CommitSpec& spec);
 
   // Drops a version being written (temp file removed). No-op when absent.
-  void AbortWrite(const ChunkKey& key);
+  // Aborts the write of `key` in progress, unless it began after
+  // `ordered_at` (see Delete).
+  void AbortWrite(const ChunkKey& key, uint64_t ordered_at = UINT64_MAX);
   // Aborts writes that received nothing for `max_idle`; returns how many.
   size_t AbortIdleWrites(std::chrono::milliseconds max_idle);
 
@@ -150,8 +153,18 @@ class ChunkStore {
   // Every committed version, ordered by (chunk id, version).
   std::vector<ChunkKey> List() const;
   // Removes a committed version's file and aborts a write of it in progress.
-  // Returns whether a committed version existed.
-  Result<bool> Delete(const ChunkKey& key);
+  // Returns whether a committed version was removed.
+  //
+  // `ordered_at`: the Stamp() taken before the request that carried this
+  // deletion was sent (metad's heartbeat reply). A replica committed, or a
+  // write begun, after it is one metad could not have meant: repair may copy
+  // a version back to this server right after handing out its deletion, and
+  // that copy must survive. It is left alone (false), and if metad does want
+  // it gone it is garbage for the scrubber, never a lost replica.
+  Result<bool> Delete(const ChunkKey& key, uint64_t ordered_at = UINT64_MAX);
+
+  // A counter that every commit and every new write advances.
+  uint64_t Stamp() const { return stamp_.load(std::memory_order_acquire); }
 
   Result<StoreUsage> Usage() const;
 
@@ -185,7 +198,11 @@ class ChunkStore {
     uint64_t total_raw = 0;
     uint64_t total_stored = 0;
     uint64_t file_size = 0;
+    uint64_t stamp = 0;  // Stamp() at commit; 0 for replicas found at start
   };
+
+  // Advanced (before use) by every commit and every new pending write.
+  std::atomic<uint64_t> stamp_{0};
 
   explicit ChunkStore(const StoreOptions& options)
       : options_(options), cache_(options.file_cache_entries) {}

@@ -188,8 +188,8 @@ Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_bl
   return out;
 }
 
-Result<bool> ChunkStore::Delete(const ChunkKey& key) {
-  AbortWrite(key);
+Result<bool> ChunkStore::Delete(const ChunkKey& key, uint64_t ordered_at) {
+  AbortWrite(key, ordered_at);
   IndexEntry e;
   {
     std::unique_lock lock(index_mu_);
@@ -197,6 +197,10 @@ Result<bool> ChunkStore::Delete(const ChunkKey& key) {
     if (it == index_.end()) return false;
     auto v = it->second.find(key.version);
     if (v == it->second.end()) return false;
+    if (v->second.stamp > ordered_at) {
+      LOG_INFO("kept {}: committed after its deletion was ordered", key.ToString());
+      return false;
+    }
     e = v->second;
     it->second.erase(v);
     if (it->second.empty()) index_.erase(it);

@@ -82,6 +82,7 @@ Result<std::shared_ptr<ChunkStore::PendingWrite>> ChunkStore::GetOrCreatePending
   pw->key = key;
   pw->folder = folder;
   pw->temp_path = folders_[folder]->TempPath(key, g_write_attempt++);
+  pw->stamp = stamp_.fetch_add(1, std::memory_order_acq_rel) + 1;
   ASSIGN_OR_RETURN(pw->fd, OpenFile(pw->temp_path, O_WRONLY | O_CREAT | O_TRUNC));
   pw->last_activity = Clock::now();
   pending_[key] = pw;
@@ -228,7 +229,8 @@ Status ChunkStore::FinishCommit(const ChunkKey& key, PendingWrite& pw, const Com
   {
     std::unique_lock lock(index_mu_);
     index_[key.chunk_id][key.version] = {pw.folder, spec.total_blocks, spec.total_raw,
-                                         spec.total_stored, footer.file_size()};
+                                         spec.total_stored, footer.file_size(),
+                                         stamp_.fetch_add(1, std::memory_order_acq_rel) + 1};
     ++chunk_count_;
     chunk_bytes_ += footer.file_size();
   }
@@ -239,12 +241,12 @@ Status ChunkStore::FinishCommit(const ChunkKey& key, PendingWrite& pw, const Com
   return Status::Ok();
 }
 
-void ChunkStore::AbortWrite(const ChunkKey& key) {
+void ChunkStore::AbortWrite(const ChunkKey& key, uint64_t ordered_at) {
   std::shared_ptr<PendingWrite> pw;
   {
     std::lock_guard lock(pending_mu_);
     auto it = pending_.find(key);
-    if (it == pending_.end()) return;
+    if (it == pending_.end() || it->second->stamp > ordered_at) return;
     pw = std::move(it->second);
     pending_.erase(it);
   }

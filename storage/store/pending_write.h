@@ -18,6 +18,7 @@ struct ChunkStore::PendingWrite {
   std::string temp_path;  // unique per write attempt, so an aborted attempt
                           // and a new one for the same version never share it
   UniqueFd fd;
+  uint64_t stamp = 0;  // ChunkStore::Stamp() when the write began
 
   // Shared by piece writes (concurrent pwrites to disjoint ranges); exclusive
   // for commit and abort, which must not overlap a pwrite in progress.

@@ -225,6 +225,36 @@ TEST_F(ChunkStoreTest, DeleteRemovesFileAndAbortsWrite) {
   EXPECT_ERROR(Commit({0x77, 2}, c), CHUNK_INCOMPLETE);
 }
 
+// A deletion ordered before a replica was committed (or its write begun)
+// leaves it alone: repair may copy a version back to a server right after
+// metad handed out its deletion in a heartbeat reply.
+TEST_F(ChunkStoreTest, DeletionOrderedBeforeACommitKeepsTheReplica) {
+  TestChunk c = MakeChunk(2, 8 << 10, 12);
+  const ChunkKey old_key{0x99, 1};
+  WriteAll(old_key, c);
+  const uint64_t ordered_at = store_->Stamp();
+  // Committed before the order: deleted.
+  Result<bool> gone = store_->Delete(old_key, ordered_at);
+  ASSERT_OK(gone);
+  EXPECT_TRUE(*gone);
+  // Committed (and begun) after it: kept, until a deletion ordered later.
+  const ChunkKey key{0x99, 2};
+  WriteAll(key, c);
+  Result<bool> kept = store_->Delete(key, ordered_at);
+  ASSERT_OK(kept);
+  EXPECT_FALSE(*kept);
+  EXPECT_TRUE(fs::exists(store_->Stat(key)->path));
+  const ChunkKey pending{0x99, 3};
+  ASSERT_OK(Write(pending, c, 0, 1));
+  ASSERT_OK(store_->Delete(pending, ordered_at).status());
+  ASSERT_OK(Write(pending, c, 1, 1));
+  ASSERT_OK(Commit(pending, c));  // the write begun after the order went on
+  gone = store_->Delete(key, store_->Stamp());
+  ASSERT_OK(gone);
+  EXPECT_TRUE(*gone);
+  EXPECT_ERROR(store_->Stat(key), CHUNK_NOT_FOUND);
+}
+
 TEST_F(ChunkStoreTest, IdleWritesAreAborted) {
   TestChunk c = MakeChunk(2, 8 << 10, 10);
   const ChunkKey key{0x88, 1};
