@@ -159,8 +159,8 @@ class ChunkStore {
   // deletion was sent (metad's heartbeat reply). A replica committed, or a
   // write begun, after it is one metad could not have meant: repair may copy
   // a version back to this server right after handing out its deletion, and
-  // that copy must survive. It is left alone (false), and if metad does want
-  // it gone it is garbage for the scrubber, never a lost replica.
+  // that copy must survive. It is left alone (false); if metad did want it
+  // gone, its orphan sweep queues the deletion again.
   Result<bool> Delete(const ChunkKey& key, uint64_t ordered_at = UINT64_MAX);
 
   // A counter that every commit and every new write advances.
