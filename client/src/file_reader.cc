@@ -494,11 +494,11 @@ Status ReaderState::ReadSmall(uint64_t offset, MutableByteSpan out) {
   // local-read pool and back, back to this caller), which were most of a
   // small cold read's time besides the disk. Bytes that fail their checks
   // go the async way, which tries every replica.
-  if (off + out.size() <= BlockBytesInChunk(chunk, bic)) {
+  if (const uint64_t expected = BlockBytesInChunk(chunk, bic); off + out.size() <= expected) {
     const size_t preferred = next_replica_++;
     if (std::optional<RangeReply> r = ReadRangeLocal(*ctx_, chunk, bic, off,
                                                      static_cast<uint32_t>(out.size()), preferred)) {
-      if (UseRange(chunk, BlockBytesInChunk(chunk, bic), off, *r, out).ok()) return Status::Ok();
+      if (UseRange(chunk, expected, off, *r, out).ok()) return Status::Ok();
     }
   }
   return asio::co_spawn(

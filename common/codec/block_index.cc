@@ -7,6 +7,19 @@
 #include "common/codec/chunk_file_io.h"
 
 namespace granary::codec {
+namespace {
+
+// Sets `index.table` to `bytes` and, for a segmented zstd block, parses it
+// into `index.frames` (CORRUPTION when its frames do not fill the block).
+Status SetTable(BlockIndex& index, ByteSpan bytes) {
+  index.table = Buffer(bytes.size());
+  if (!bytes.empty()) std::memcpy(index.table.data(), bytes.data(), bytes.size());
+  if (index.header.codec != CodecId::kZstdSegmented) return Status::Ok();
+  ASSIGN_OR_RETURN(index.frames, ParseZstdSegmentTable(index.header, index.table.span()));
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<BlockIndex> ReadBlockIndex(int fd, const BlockEntry& entry, uint32_t block,
                                   std::string_view what) {
@@ -29,10 +42,9 @@ Result<BlockIndex> ReadBlockIndex(int fd, const BlockEntry& entry, uint32_t bloc
     if (head.size() < kBlockHeaderSize + zstd_table) {
       return Status::Corruption(name + ": stored bytes shorter than the frame table");
     }
-    index.table = Buffer(zstd_table);
-    std::memcpy(index.table.data(), head.data() + kBlockHeaderSize, zstd_table);
     // Validates every frame length against the stored length once, here.
-    RETURN_IF_ERROR(ParseZstdSegmentTable(index.header, index.table.span()).status());
+    RETURN_IF_ERROR(
+        SetTable(index, head.span().subspan(kBlockHeaderSize, zstd_table)).WithContext(name));
   } else if (h->codec == CodecId::kRawSegmented) {
     const size_t sums = 8ull * SegmentCount(h->raw_len);
     if (h->stored_len != h->raw_len + sums) {
@@ -60,7 +72,7 @@ Result<Buffer> ReadSegmentRange(int fd, const BlockEntry& entry, const BlockInde
   if (h.codec == CodecId::kZstdSegmented) {
     // The reply carries the whole table so the reader checks it the same
     // way it checks a table read from the wire.
-    ASSIGN_OR_RETURN(ZstdSegmentTable t, ParseZstdSegmentTable(h, index.table.span()));
+    const ZstdSegmentTable& t = index.frames;
     const uint64_t f0 = t.frame_offset[s0];
     const uint64_t f1 = t.frame_offset[s1 - 1] + t.frame_len[s1 - 1];
     Buffer out(kBlockHeaderSize + index.table.size() + (f1 - f0));
@@ -82,7 +94,7 @@ Result<Buffer> ReadSegmentRange(int fd, const BlockEntry& entry, const BlockInde
   return out;
 }
 
-BlockIndex IndexFromFooter(const ChunkFooter& footer, uint32_t block) {
+Result<BlockIndex> IndexFromFooter(const ChunkFooter& footer, uint32_t block) {
   const BlockEntry& e = footer.blocks[block];
   const BlockIndexEntry& ie = footer.index[block];
   BlockIndex index;
@@ -92,10 +104,7 @@ BlockIndex IndexFromFooter(const ChunkFooter& footer, uint32_t block) {
   index.header.stored_xxh3 = e.stored_xxh3;
   index.header.raw_xxh3 = e.raw_xxh3;
   WriteBlockHeader(index.header, index.header_bytes);
-  if (!ie.table.empty()) {
-    index.table = Buffer(ie.table.size());
-    std::memcpy(index.table.data(), ie.table.data(), ie.table.size());
-  }
+  RETURN_IF_ERROR(SetTable(index, ByteSpan(ie.table)));
   return index;
 }
 
@@ -112,15 +121,12 @@ Result<std::shared_ptr<const BlockIndex>> BlockIndexCache::Get(int fd, const Chu
     if (slots_.size() != blocks.size()) slots_.resize(blocks.size());
     if (slots_[block]) return slots_[block];
   }
-  std::shared_ptr<const BlockIndex> shared;
-  if (footer.index.size() == blocks.size()) {
-    shared = std::make_shared<const BlockIndex>(IndexFromFooter(footer, block));
-  } else {
-    // Format 1: read outside the lock, so a cold read does not stall
-    // readers of other blocks of the same file.
-    ASSIGN_OR_RETURN(BlockIndex index, ReadBlockIndex(fd, blocks[block], block, what));
-    shared = std::make_shared<const BlockIndex>(std::move(index));
-  }
+  // Format 1 reads the block outside the lock, so a cold read does not
+  // stall readers of other blocks of the same file.
+  ASSIGN_OR_RETURN(BlockIndex index, footer.index.size() == blocks.size()
+                                         ? IndexFromFooter(footer, block)
+                                         : ReadBlockIndex(fd, blocks[block], block, what));
+  auto shared = std::make_shared<const BlockIndex>(std::move(index));
   std::lock_guard lock(mu_);
   if (!slots_[block]) slots_[block] = shared;
   return slots_[block];

@@ -33,6 +33,9 @@ struct BlockIndex {
   // kZstdSegmented: the frame table at the front of the stored bytes;
   // kRawSegmented: the per-segment checksums after the data; else empty.
   Buffer table;
+  // kZstdSegmented: `table` parsed and checked once, so a ranged read does
+  // not parse it again.
+  ZstdSegmentTable frames;
   bool segmented() const {
     return header.codec == CodecId::kZstdSegmented || header.codec == CodecId::kRawSegmented;
   }
@@ -54,7 +57,7 @@ Result<Buffer> ReadSegmentRange(int fd, const BlockEntry& entry, const BlockInde
                                 uint32_t off, uint32_t len);
 
 // The index of block `block` as a format-2 footer records it (no I/O).
-BlockIndex IndexFromFooter(const ChunkFooter& footer, uint32_t block);
+Result<BlockIndex> IndexFromFooter(const ChunkFooter& footer, uint32_t block);
 
 // Per open chunk file: block number -> its index, filled on first use, from
 // the footer when it has an index (format 2), else read from the file.

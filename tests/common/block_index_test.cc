@@ -20,11 +20,7 @@ using storage::testing::TempDir;
 using storage::testing::TestChunk;
 
 ChunkFooter FooterOf(const TestChunk& c, bool with_index) {
-  Result<PieceLayout> layout = ValidatePiece(c.encoded, 0, 0, c.block_count());
-  EXPECT_TRUE(layout.ok()) << layout.status().ToString();
-  ChunkFooter f{{0x42, 3}, c.total_raw(), c.total_stored(), layout->blocks, {}};
-  if (with_index) f.index = layout->index;
-  return f;
+  return storage::testing::FooterOf(c, {0x42, 3}, with_index);
 }
 
 // A chunk file (blocks + footer) in `dir`; returns its descriptor.

@@ -13,6 +13,7 @@
 
 #include "common/buffer.h"
 #include "common/codec/block.h"
+#include "common/codec/chunk_format.h"
 
 namespace granary::storage::testing {
 
@@ -49,6 +50,17 @@ inline TestChunk MakeChunk(uint32_t blocks, size_t block_size, uint32_t seed) {
     c.offsets.push_back(c.encoded.size());
   }
   return c;
+}
+
+// The footer a chunk server writes for `c` (format 2 with `with_index`,
+// else format 1), from the same validation a write piece gets.
+inline codec::ChunkFooter FooterOf(const TestChunk& c, codec::ChunkKey key,
+                                   bool with_index = false) {
+  Result<codec::PieceLayout> layout = codec::ValidatePiece(c.encoded, 0, 0, c.block_count());
+  EXPECT_TRUE(layout.ok()) << layout.status().ToString();
+  codec::ChunkFooter f{key, c.total_raw(), c.total_stored(), layout->blocks, {}};
+  if (with_index) f.index = layout->index;
+  return f;
 }
 
 // A fresh folder under the test temp dir, removed on destruction.

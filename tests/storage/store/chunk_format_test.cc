@@ -7,13 +7,8 @@
 namespace granary::storage::store {
 namespace {
 
+using testing::FooterOf;
 using testing::MakeChunk;
-
-ChunkFooter FooterOf(const testing::TestChunk& c, ChunkKey key) {
-  Result<PieceLayout> layout = ValidatePiece(c.encoded, 0, 0, c.block_count());
-  EXPECT_TRUE(layout.ok()) << layout.status().ToString();
-  return ChunkFooter{key, c.total_raw(), c.total_stored(), layout->blocks};
-}
 
 TEST(ChunkFormat, FooterRoundTrip) {
   auto c = MakeChunk(5, 10000, 1);
