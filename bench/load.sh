@@ -7,6 +7,8 @@
 #   (d) granary load (the loader: parallel ranged reads, decode, copies)
 #   (e) the cluster's read bandwidth: granary get to /dev/null (a sequential
 #       stream with read-ahead, into no memory that needs faulting in)
+#   (f) the loader from Python (the granary module, when built): load, then
+#       torch.from_dlpack of every tensor where torch is installed
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
 # checkpoint is real bf16 weights repeated to size (make_big_checkpoint.py).
 #
@@ -50,7 +52,22 @@ drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # cudaMemcpy, which (c) bounds).
 slurp='import sys; f = open(sys.argv[1], "rb", buffering=0); b = f.read(); assert len(b) > 0' 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0)
+declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0)
+pydir="$(pwd)/$build/python"
+python="${GRANARY_PYTHON:-/usr/bin/python3}"
+pyload='
+import sys, granary
+ckpt = granary.connect().load(sys.argv[1], device=sys.argv[2])
+try:
+    import torch
+    state = {name: torch.from_dlpack(t) for name, t in ckpt.items()}
+except ImportError:
+    state = dict(ckpt.items())
+assert len(state) == len(ckpt) > 0
+'
+have_py=0
+[[ -d "$pydir" ]] && PYTHONPATH="$pydir" "$python" -c 'import granary' 2>/dev/null && have_py=1
+export GRANARY_META=$(cd "$work" && "$bin/granary" dev status | sed -n 's/^meta address: //p')
 run() {  # run NAME: one cold measurement
   drop
   local t0 t1
@@ -60,12 +77,16 @@ run() {  # run NAME: one cold measurement
     local) python3 -c "$slurp" "$big" ;;
     load) g load /big.safetensors --device "$device" > "$work/load.out" ;;
     get) g get /big.safetensors - > /dev/null 2>&1 ;;
+    py) PYTHONPATH="$pydir" "$python" -c "$pyload" /big.safetensors "$device" ;;
   esac
   t1=$(date +%s.%N)
   total[$1]=$(awk -v s="${total[$1]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
 }
 for round in 1 2; do
   if ((round == 1)); then order="fuse local get load"; else order="load get local fuse"; fi
+  if ((have_py)); then
+    if ((round == 1)); then order="$order py"; else order="py $order"; fi
+  fi
   for m in $order; do run "$m"; done
 done
 gbps() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.2f", 2 * b / t / 1e9 }'; }
@@ -82,6 +103,9 @@ echo "| (b) read from a local file | $(gbps "${total[local]}") |"
 echo "| (c) pinned host-to-device | $h2d |"
 echo "| (d) granary load | $(gbps "${total[load]}") |"
 echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
+if ((have_py)); then
+  echo "| (f) granary.load from Python (+ torch.from_dlpack where installed) | $(gbps "${total[py]}") |"
+fi
 echo
 awk -v a="${total[fuse]}" -v d="${total[load]}" -v e="${total[get]}" \
   'BEGIN { printf "(d) / (a): %.2fx; (d) / (e): %.0f%%\n", a / d, 100 * e / d }'

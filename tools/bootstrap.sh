@@ -30,6 +30,7 @@ packages=(
   clang libclang-rt-14-dev
   libfuse3-dev fuse3 iperf3 libcpp-httplib-dev libssl-dev
   rsync python3 tar
+  python3-dev pybind11-dev python3-numpy
 )
 
 installed() {

@@ -1,0 +1,218 @@
+"""The Python module `granary` against a real dev cluster on 127.0.0.1.
+
+Run by ctest (tests/python/CMakeLists.txt) with PYTHONPATH naming the built
+module and GRANARY_BIN the CLI that starts and stops the cluster. Tensors are
+checked byte for byte, through NumPy's DLPack import (and PyTorch's, where
+torch is installed), and must share the loader's memory, not copy it.
+"""
+import gc
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+
+import granary
+
+GRANARY = os.environ["GRANARY_BIN"]
+CLUSTER_DIR = None
+META = None
+
+
+def run_cli(*args):
+    return subprocess.run([GRANARY, *args], check=True, capture_output=True, text=True,
+                          env={**os.environ, "GRANARY_META": META or ""}, timeout=120).stdout
+
+
+def setUpModule():
+    global CLUSTER_DIR, META
+    CLUSTER_DIR = tempfile.mkdtemp(prefix="granary-py-")
+    try:
+        out = subprocess.run([GRANARY, "dev", "up", "--dir", CLUSTER_DIR], check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+        META = re.search(r"^metad: (\S+)", out, re.M).group(1)
+    except BaseException:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    # `dev down` stops the processes by the pids it recorded.
+    subprocess.run([GRANARY, "dev", "down", "--wipe", "--dir", CLUSTER_DIR],
+                   capture_output=True, timeout=120)
+    shutil.rmtree(CLUSTER_DIR, ignore_errors=True)
+
+
+def safetensors_bytes(tensors):
+    """A .safetensors file of (name, dtype, numpy array) entries."""
+    header, blobs, offset = {}, [], 0
+    for name, dtype, array in tensors:
+        raw = array.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+def tensor_bytes(path):
+    """name -> raw bytes of each tensor of a local .safetensors file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    return {k: data[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]
+            for k, v in header.items()}
+
+
+class Module(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.client = granary.connect(META)
+        rng = np.random.default_rng(7)
+        cls.arrays = {
+            # 12 MiB: several 1 MiB blocks, two 8 MiB pieces.
+            "layers.0.weight": ("F32", rng.standard_normal((3, 1024, 1024), dtype=np.float32)),
+            "layers.1.weight": ("F16", rng.standard_normal((513,)).astype(np.float16)),
+            "layers.1.index": ("I64", np.arange(21, dtype=np.int64).reshape(7, 3)),
+            "embed.table": ("U8", rng.integers(0, 256, (4096, 33), dtype=np.uint8)),
+        }
+        cls.client.write("/synthetic.safetensors",
+                         safetensors_bytes([(k, d, a) for k, (d, a) in cls.arrays.items()]))
+
+    def test_load_into_host_memory_shares_it_with_numpy(self):
+        ckpt = self.client.load("/synthetic.safetensors")
+        self.assertEqual(sorted(ckpt.keys()), sorted(self.arrays))
+        self.assertEqual(ckpt.device, "host")
+        for name, (dtype, expected) in self.arrays.items():
+            t = ckpt[name]
+            self.assertEqual((t.dtype, t.shape, t.nbytes), (dtype, expected.shape, expected.nbytes))
+            got = np.from_dlpack(t)
+            self.assertEqual(got.dtype, expected.dtype, name)
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+            # No copy: the array is the loader's memory.
+            self.assertEqual(got.ctypes.data, t.data_ptr, name)
+            self.assertEqual(t.data_ptr % 256, 0, "tensors start 256-byte aligned")
+        self.assertGreaterEqual(ckpt.stats["bytes"], sum(a.nbytes for _, a in self.arrays.values()))
+
+    def test_arrays_keep_the_memory_alive_after_the_checkpoint_is_gone(self):
+        ckpt = self.client.load("/synthetic.safetensors")
+        got = np.from_dlpack(ckpt["layers.0.weight"])
+        del ckpt
+        gc.collect()
+        # Memory fresh from another load, to reuse whatever was freed.
+        again = self.client.load("/synthetic.safetensors")
+        np.testing.assert_array_equal(got, self.arrays["layers.0.weight"][1])
+        self.assertEqual(len(again), len(self.arrays))
+
+    def test_unconsumed_capsules_are_released(self):
+        ckpt = self.client.load("/synthetic.safetensors", tensors="layers.1.*")
+        for _ in range(1000):
+            capsule = ckpt["layers.1.weight"].__dlpack__()
+            del capsule
+        self.assertEqual(ckpt["layers.1.weight"].__dlpack_device__(), (1, 0))  # kDLCPU
+
+    def test_filter_loads_only_matching_tensors(self):
+        ckpt = self.client.load("/synthetic.safetensors", tensors="layers.1.*,embed.*",
+                                reads_in_flight=2, piece_mib=1)
+        self.assertEqual(sorted(ckpt.keys()), ["embed.table", "layers.1.index", "layers.1.weight"])
+        self.assertNotIn("layers.0.weight", ckpt)
+        with self.assertRaises(KeyError):
+            ckpt["layers.0.weight"]
+        self.assertLess(ckpt.allocated_bytes, 1 << 20)
+        np.testing.assert_array_equal(np.from_dlpack(ckpt["embed.table"]),
+                                      self.arrays["embed.table"][1])
+        with self.assertRaisesRegex(FileNotFoundError, "no tensor matches"):
+            self.client.load("/synthetic.safetensors", tensors="nothing.*")
+
+    def test_malformed_header_is_a_clear_error(self):
+        good = safetensors_bytes([("w", "F32", np.zeros((4, 4), np.float32))])
+        bad = good.replace(b"[4, 4]", b"[4, 5]")
+        self.assertNotEqual(good, bad)
+        self.client.write("/bad.safetensors", bad)
+        with self.assertRaises(granary.Error) as caught:
+            self.client.load("/bad.safetensors")
+        self.assertEqual(caught.exception.code, "CORRUPTION")
+        self.assertIn("/bad.safetensors", str(caught.exception))
+
+    def test_bad_arguments_name_what_was_wrong(self):
+        with self.assertRaisesRegex(ValueError, "cuda:x"):
+            self.client.load("/synthetic.safetensors", device="cuda:x")
+        with self.assertRaisesRegex(ValueError, "reads_in_flight"):
+            self.client.load("/synthetic.safetensors", reads_in_flight=0)
+        with self.assertRaisesRegex(FileNotFoundError, "/missing"):
+            self.client.load("/missing.safetensors")
+        ckpt = self.client.load("/synthetic.safetensors", tensors="layers.1.weight")
+        with self.assertRaisesRegex(ValueError, "stream"):
+            ckpt["layers.1.weight"].__dlpack__(stream=1)
+
+    def test_cuda_without_a_gpu_says_so(self):
+        try:
+            ckpt = self.client.load("/synthetic.safetensors", device="cuda:0")
+        except granary.Error as e:
+            self.assertEqual(e.code, "UNIMPLEMENTED")
+            self.assertIn("--device host", str(e))
+            return
+        # A GPU is visible: then the tensors are there.
+        t = ckpt["layers.1.index"]
+        self.assertEqual(t.__dlpack_device__(), (2, 0))  # kDLCUDA
+        self.assertEqual(t.tobytes(), self.arrays["layers.1.index"][1].tobytes())
+
+    def test_files_read_write_stat_listdir(self):
+        self.client.mkdir("/py")
+        payload = bytes(range(256)) * 5000
+        self.assertEqual(self.client.write("/py/blob", payload, replicas=2), len(payload))
+        self.assertEqual(self.client.read("/py/blob"), payload)
+        self.assertEqual(self.client.read("/py/blob", offset=1000, length=10), payload[1000:1010])
+        self.assertEqual(self.client.read("/py/blob", offset=len(payload) + 5), b"")
+        info = self.client.stat("/py/blob")
+        self.assertEqual((info["type"], info["size"], info["replicas"]), ("file", len(payload), 2))
+        self.assertEqual(self.client.listdir("/py"), ["blob"])
+        # A whole file through the loader: one U8 tensor.
+        blob = self.client.load("/py/blob")["blob"]
+        self.assertEqual((blob.dtype, blob.shape), ("U8", (len(payload),)))
+        self.assertEqual(np.from_dlpack(blob).tobytes(), payload)
+
+    def test_connecting_to_nothing_fails_clearly(self):
+        with self.assertRaises(granary.Error) as caught:
+            granary.connect("127.0.0.1:1")
+        self.assertIn("127.0.0.1:1", str(caught.exception))
+
+    def test_real_weights_byte_identical_and_shared_with_torch(self):
+        data_dir = os.environ.get("GRANARY_SAFETENSORS_DIR")
+        if not data_dir:
+            self.skipTest("GRANARY_SAFETENSORS_DIR not set (bench/make_safetensors.sh)")
+        folder = os.path.join(data_dir, "bf16")
+        local = os.path.join(folder, sorted(f for f in os.listdir(folder)
+                                            if f.endswith(".safetensors"))[0])
+        run_cli("put", local, "/real.safetensors")  # with the codec's dtype hints
+        ckpt = self.client.load("/real.safetensors")
+        expected = tensor_bytes(local)
+        self.assertEqual(sorted(ckpt.keys()), sorted(expected))
+        for name, raw in expected.items():
+            self.assertEqual(ckpt[name].tobytes(), raw, name)
+        try:
+            import torch
+        except ImportError:
+            return  # NumPy has no bfloat16: the bytes above are the check
+        dtypes = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32,
+                  "I32": torch.int32, "I64": torch.int64, "U8": torch.uint8}
+        self.assertIn("BF16", {ckpt[name].dtype for name in expected})
+        for name, raw in expected.items():
+            t = torch.from_dlpack(ckpt[name])
+            self.assertEqual(t.dtype, dtypes[ckpt[name].dtype], name)
+            self.assertEqual(tuple(t.shape), ckpt[name].shape, name)
+            self.assertEqual(t.data_ptr(), ckpt[name].data_ptr, name)
+            self.assertEqual(t.reshape(-1).view(torch.uint8).numpy().tobytes(), raw, name)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
