@@ -12,11 +12,37 @@
 
 namespace granary {
 
+// Frees a Buffer's memory: delete[], or the releaser of an adopted block.
+struct BufferDeleter {
+  void (*release)(uint8_t* data, size_t capacity) = nullptr;
+  size_t capacity = 0;
+  void operator()(uint8_t* p) const noexcept {
+    if (release != nullptr) {
+      release(p, capacity);
+    } else {
+      delete[] p;
+    }
+  }
+};
+
 class Buffer {
  public:
+  // Gives memory adopted by Adopt() back to where it came from.
+  using Releaser = void (*)(uint8_t* data, size_t capacity);
+
   Buffer() = default;
   explicit Buffer(size_t size)
-      : data_(size ? std::make_unique_for_overwrite<uint8_t[]>(size) : nullptr), size_(size) {}
+      : data_(size ? std::make_unique_for_overwrite<uint8_t[]>(size).release() : nullptr),
+        size_(size) {}
+  // A Buffer over `size` bytes of `data` (which holds `capacity`); on
+  // destruction `release(data, capacity)` runs instead of delete[]
+  // (common/buffer_pool.h recycles large buffers this way).
+  static Buffer Adopt(uint8_t* data, size_t size, size_t capacity, Releaser release) {
+    Buffer b;
+    b.data_ = std::unique_ptr<uint8_t[], BufferDeleter>(data, BufferDeleter{release, capacity});
+    b.size_ = size;
+    return b;
+  }
   static Buffer CopyOf(std::span<const uint8_t> bytes) {
     Buffer b(bytes.size());
     if (!bytes.empty()) std::memcpy(b.data(), bytes.data(), bytes.size());
@@ -43,7 +69,7 @@ class Buffer {
   std::span<const uint8_t> span() const { return {data(), size_}; }
 
  private:
-  std::unique_ptr<uint8_t[]> data_;
+  std::unique_ptr<uint8_t[], BufferDeleter> data_;
   size_t size_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <array>
 #include <vector>
 
+#include "common/buffer_pool.h"
 #include "common/checksum/xxh3.h"
 #include "common/codec/block.h"
 #include "common/codec/block_index.h"
@@ -241,7 +242,7 @@ std::optional<Buffer> LocalChunks::ReadBlocks(const std::string& address,
   if (count == 0 || first >= blocks.size() || count > blocks.size() - first) return std::nullopt;
   const uint64_t start = blocks[first].offset;
   const uint64_t end = blocks[first + count - 1].end();
-  Buffer out(end - start);
+  Buffer out = PooledBuffer(end - start);
   Status st = SameFile(*file) ? Status::Ok()
                               : Status::Internal("descriptor no longer refers to the replica file");
   if (st.ok()) st = codec::PReadExact(file->fd, out.span(), start, ReplicaName(address, chunk));

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/buffer_pool.h"
 #include "common/log.h"
 
 namespace granary::net {
@@ -87,7 +88,7 @@ Awaitable<Result<InFrame>> FrameConnection::ReadBody(const FrameHeader& header) 
   CO_RETURN_IF_ERROR(
       co_await ReadExact(reinterpret_cast<uint8_t*>(f.message.data()), f.header.message_len));
   if (f.header.payload_len) {
-    f.payload = Buffer(f.header.payload_len);
+    f.payload = PooledBuffer(f.header.payload_len);
     CO_RETURN_IF_ERROR(co_await ReadExact(f.payload.data(), f.header.payload_len));
   }
   if (recv_mac_) {

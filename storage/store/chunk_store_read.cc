@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/buffer_pool.h"
 #include "common/codec/block.h"
 #include "common/log.h"
 #include "storage/store/chunk_store.h"
@@ -183,7 +184,7 @@ Result<ReadResult> ChunkStore::ReadBlocks(const ChunkKey& key, uint32_t first_bl
   out.total_blocks = range.total_blocks;
   out.block_count = range.block_count;
   if (range.length == 0) return out;
-  out.bytes = Buffer(range.length);
+  out.bytes = PooledBuffer(range.length);
   RETURN_IF_ERROR(PReadAll(range.file->fd.get(), out.bytes.span(), range.offset, key.ToString()));
   return out;
 }
