@@ -7,8 +7,12 @@
 #   (d) granary load (the loader: parallel ranged reads, decode, copies)
 #   (e) the cluster's read bandwidth: granary get to /dev/null (a sequential
 #       stream with read-ahead, into no memory that needs faulting in)
-#   (f) the loader from Python (the granary module, when built): load, then
-#       torch.from_dlpack of every tensor where torch is installed
+#   (f) the loader from Python (the granary module, when built): connect,
+#       load, then torch.from_dlpack of every tensor where torch is
+#       installed; timed inside Python, after the imports (torch's alone
+#       takes about 2 s here)
+# Then first_touch: how fast this machine hands out fresh memory, the
+# ceiling of any load into new host memory.
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
 # checkpoint is real bf16 weights repeated to size (make_big_checkpoint.py).
 #
@@ -56,14 +60,19 @@ declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0)
 pydir="$(pwd)/$build/python"
 python="${GRANARY_PYTHON:-/usr/bin/python3}"
 pyload='
-import sys, granary
-ckpt = granary.connect().load(sys.argv[1], device=sys.argv[2])
+import sys, time, granary
 try:
     import torch
-    state = {name: torch.from_dlpack(t) for name, t in ckpt.items()}
 except ImportError:
+    torch = None
+t0 = time.monotonic()
+ckpt = granary.connect().load(sys.argv[1], device=sys.argv[2])
+if torch:
+    state = {name: torch.from_dlpack(t) for name, t in ckpt.items()}
+else:
     state = dict(ckpt.items())
 assert len(state) == len(ckpt) > 0
+print(time.monotonic() - t0)
 '
 have_py=0
 [[ -d "$pydir" ]] && PYTHONPATH="$pydir" "$python" -c 'import granary' 2>/dev/null && have_py=1
@@ -71,13 +80,18 @@ export GRANARY_META=$(cd "$work" && "$bin/granary" dev status | sed -n 's/^meta 
 run() {  # run NAME: one cold measurement
   drop
   local t0 t1
+  if [[ $1 == py ]]; then  # timed inside Python, after its imports
+    local s
+    s=$(PYTHONPATH="$pydir" "$python" -c "$pyload" /big.safetensors "$device")
+    total[py]=$(awk -v a="${total[py]}" -v d="$s" 'BEGIN { print a + d }')
+    return
+  fi
   t0=$(date +%s.%N)
   case "$1" in
     fuse) python3 -c "$slurp" "$mnt/big.safetensors" ;;
     local) python3 -c "$slurp" "$big" ;;
     load) g load /big.safetensors --device "$device" > "$work/load.out" ;;
     get) g get /big.safetensors - > /dev/null 2>&1 ;;
-    py) PYTHONPATH="$pydir" "$python" -c "$pyload" /big.safetensors "$device" ;;
   esac
   t1=$(date +%s.%N)
   total[$1]=$(awk -v s="${total[$1]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
@@ -104,8 +118,13 @@ echo "| (c) pinned host-to-device | $h2d |"
 echo "| (d) granary load | $(gbps "${total[load]}") |"
 echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
 if ((have_py)); then
-  echo "| (f) granary.load from Python (+ torch.from_dlpack where installed) | $(gbps "${total[py]}") |"
+  echo "| (f) granary.load from Python, + torch.from_dlpack where installed (after imports) | $(gbps "${total[py]}") |"
 fi
+echo
+# The ceiling of any load into fresh host memory on this machine.
+read -r _ t4k _ _ _ thuge _ tagain < <("$bin/first_touch" "$bytes")
+echo "fresh memory, first write: ${t4k} GB/s (4 KiB pages), ${thuge} GB/s (huge pages);" \
+     "memory already written: ${tagain} GB/s"
 echo
 awk -v a="${total[fuse]}" -v d="${total[load]}" -v e="${total[get]}" \
   'BEGIN { printf "(d) / (a): %.2fx; (d) / (e): %.0f%%\n", a / d, 100 * e / d }'
