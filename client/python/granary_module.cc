@@ -213,22 +213,21 @@ class PyClient {
     return py::bytes(data);
   }
 
-  // Writes `data` (any bytes-like object) as the whole file at `path`.
-  uint64_t Write(const std::string& path, py::buffer data, uint32_t replicas, bool fsync) {
-    py::buffer_info info = data.request();
-    if (info.ndim > 1 && info.strides.back() != info.itemsize) {
-      throw py::value_error("write needs a contiguous buffer");
-    }
-    const auto* p = static_cast<const uint8_t*>(info.ptr);
-    const uint64_t n = static_cast<uint64_t>(info.size) * static_cast<uint64_t>(info.itemsize);
-    py::gil_scoped_release release;
+  // Writes `data` (any C-contiguous bytes-like object) as the whole file at
+  // `path`.
+  uint64_t Write(const std::string& path, py::object data, uint32_t replicas, bool fsync) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_C_CONTIGUOUS) != 0) throw py::error_already_set();
+    std::unique_ptr<Py_buffer, void (*)(Py_buffer*)> held(&view, PyBuffer_Release);
+    const ByteSpan bytes(static_cast<const uint8_t*>(view.buf), static_cast<size_t>(view.len));
+    py::gil_scoped_release release;  // the view keeps the memory in place
     CreateOptions co;
     co.replicas = replicas;
     co.fsync_on_close = fsync;
     auto writer = Take(client_->Create(path, co));
-    Check(writer->Write(ByteSpan(p, n)).WithContext(path));
+    Check(writer->Write(bytes).WithContext(path));
     Check(writer->Close().WithContext(path));
-    return n;
+    return bytes.size();
   }
 
   py::dict Stat(const std::string& path) {

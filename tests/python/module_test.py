@@ -176,6 +176,12 @@ class Module(unittest.TestCase):
         info = self.client.stat("/py/blob")
         self.assertEqual((info["type"], info["size"], info["replicas"]), ("file", len(payload), 2))
         self.assertEqual(self.client.listdir("/py"), ["blob"])
+        # Any contiguous buffer writes; a strided one is refused by name.
+        grid = np.arange(64, dtype=np.uint16).reshape(8, 8)
+        self.assertEqual(self.client.write("/py/grid", grid), 128)
+        self.assertEqual(self.client.read("/py/grid"), grid.tobytes())
+        with self.assertRaisesRegex((BufferError, ValueError), "contiguous"):
+            self.client.write("/py/strided", grid[:, ::2])
         # A whole file through the loader: one U8 tensor.
         blob = self.client.load("/py/blob")["blob"]
         self.assertEqual((blob.dtype, blob.shape), ("U8", (len(payload),)))
