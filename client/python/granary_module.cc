@@ -182,10 +182,22 @@ class PyClient {
   explicit PyClient(std::unique_ptr<Client> c) : client_(std::move(c)) {}
 
   Checkpoint Load(const std::string& path, const std::string& device, const std::string& tensors,
-                  int reads_in_flight, int piece_mib) {
+                  int rank, int world, py::object split, int reads_in_flight, int piece_mib) {
     LoadOptions o;
     Check(ParseLoadDevice(device, &o));
     o.tensors = tensors;
+    o.rank = rank;
+    o.world = world;
+    // {pattern: dim} (in order) or [(pattern, dim), ...]
+    if (!split.is_none()) {
+      py::iterable rules = py::isinstance<py::dict>(split)
+                               ? py::iterable(split.attr("items")())
+                               : split.cast<py::iterable>();
+      for (py::handle rule : rules) {
+        auto pair = rule.cast<std::pair<std::string, int>>();
+        o.split.push_back({pair.first, pair.second});
+      }
+    }
     o.reads_in_flight = reads_in_flight;
     if (piece_mib < 1 || piece_mib > 256) {
       Check(Status::InvalidArgument("piece_mib = " + std::to_string(piece_mib) +
@@ -312,6 +324,13 @@ PYBIND11_MODULE(granary, m) {
       })
       .def_property_readonly("nbytes", [](const Tensor& t) { return t.t().bytes; })
       .def_property_readonly("file", [](const Tensor& t) { return t.t().file; })
+      .def_property_readonly("split",
+                             [](const Tensor& t) -> py::object {
+                               if (t.t().split_dim < 0) return py::none();
+                               return py::make_tuple(t.t().split_dim, t.t().split_begin,
+                                                     t.t().split_end);
+                             },
+                             "(dim, begin, end) of a split tensor's part, or None")
       .def_property_readonly("data_ptr",
                              [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.t().data); })
       .def_property_readonly("device", &Tensor::Device)
@@ -334,10 +353,14 @@ PYBIND11_MODULE(granary, m) {
 
   py::class_<PyClient>(m, "Client")
       .def("load", &PyClient::Load, py::arg("path"), py::arg("device") = "host",
-           py::arg("tensors") = "", py::arg("reads_in_flight") = 8, py::arg("piece_mib") = 8,
+           py::arg("tensors") = "", py::arg("rank") = 0, py::arg("world") = 1,
+           py::arg("split") = py::none(), py::arg("reads_in_flight") = 8, py::arg("piece_mib") = 8,
            "Loads a .safetensors file, a sharded checkpoint (its index, or its folder) or any "
            "file into memory on `device` (\"host\", \"cuda\", \"cuda:N\"). `tensors`: "
-           "comma-separated glob patterns of the names to load (default: all).")
+           "comma-separated glob patterns of the names to load (default: all). Tensor "
+           "parallelism: with world > 1, each tensor a `split` rule names ({glob: dim}, first "
+           "match wins) is cut along dim into `world` equal parts and only part `rank` is "
+           "loaded; the others load whole.")
       .def("read", &PyClient::Read, py::arg("path"), py::arg("offset") = 0, py::arg("length") = -1,
            "bytes of a file (from offset, length bytes or to the end)")
       .def("write", &PyClient::Write, py::arg("path"), py::arg("data"), py::arg("replicas") = 0,

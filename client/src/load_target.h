@@ -22,6 +22,15 @@ class CopyLane {
   virtual Result<uint8_t*> Acquire() = 0;
   // Copies n bytes of the staging buffer to device/host address `dst`.
   virtual Status Copy(void* dst, const uint8_t* src, size_t n) = 0;
+  // Copies `rows` runs of `width` bytes, `src_pitch` apart in the staging
+  // buffer, to consecutive places at `dst` (a slice of a split tensor).
+  virtual Status CopyRows(void* dst, const uint8_t* src, size_t width, size_t src_pitch,
+                          size_t rows) {
+    for (size_t r = 0; r < rows; ++r) {
+      RETURN_IF_ERROR(Copy(static_cast<uint8_t*>(dst) + r * width, src + r * src_pitch, width));
+    }
+    return Status::Ok();
+  }
   // The copies issued since Acquire() are all issued (they may still run).
   virtual Status Submit() = 0;
   // Waits for every copy of this lane.

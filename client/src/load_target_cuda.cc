@@ -62,6 +62,16 @@ class CudaLane final : public CopyLane {
     }
     return Status::Ok();
   }
+  // One 2D copy instead of a call per row.
+  Status CopyRows(void* dst, const uint8_t* src, size_t width, size_t src_pitch,
+                  size_t rows) override {
+    if (auto e = cudaMemcpy2DAsync(dst, width, src, src_pitch, width, rows,
+                                   cudaMemcpyHostToDevice, stream_);
+        e != cudaSuccess) {
+      return CudaError(e, "cudaMemcpy2DAsync");
+    }
+    return Status::Ok();
+  }
   Status Submit() override {
     Slot& s = slots_[cur_];
     if (auto e = cudaEventRecord(s.event, stream_); e != cudaSuccess) {

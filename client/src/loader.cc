@@ -32,14 +32,21 @@ struct SourceFile {
   std::vector<TensorInfo> tensors;  // absolute offsets in the file
 };
 
-// One tensor's place: where in its file, where in the destination.
+// One tensor's place: where in its file, where in the destination. A whole
+// tensor is one run of bytes; a slice of a split tensor is `rows` runs of
+// `run` bytes, `pitch` apart in the file, packed in the destination.
 struct Placed {
   size_t file;
-  uint64_t begin, end;  // file offsets
-  uint64_t dest;        // offset in the destination
+  uint64_t begin;  // file offset of the first run
+  uint64_t run;
+  uint64_t rows;
+  uint64_t pitch;
+  uint64_t dest;  // offset in the destination
 };
 
-// One read: [begin, end) of a file, and the tensor parts in it.
+// One read: [begin, end) of a file, and the tensor parts in it. A part is
+// `rows` runs of `len` bytes, `pitch` apart in the file, consecutive in the
+// destination.
 struct Piece {
   size_t file;
   uint64_t begin, end;
@@ -47,6 +54,8 @@ struct Piece {
     uint64_t src;  // file offset
     uint64_t len;
     uint64_t dest;
+    uint64_t rows = 1;
+    uint64_t pitch = 0;
   };
   std::vector<Part> parts;
 };
@@ -155,6 +164,7 @@ Result<std::vector<SourceFile>> Plan(Client& client, const std::string& path, Lo
 
 // Cuts the placed tensors into reads of at most `piece` bytes, on 1 MiB
 // block boundaries of their file (a block is fetched and decoded once).
+// Consecutive runs of a slice that fall in one piece become one part.
 std::vector<Piece> CutPieces(const std::vector<SourceFile>& files, std::vector<Placed> placed,
                              uint64_t piece) {
   std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) {
@@ -162,23 +172,81 @@ std::vector<Piece> CutPieces(const std::vector<SourceFile>& files, std::vector<P
   });
   std::vector<Piece> out;
   for (const Placed& t : placed) {
-    uint64_t pos = t.begin;
-    while (pos < t.end) {
-      const uint64_t window = pos / piece * piece;
-      const uint64_t stop = std::min(t.end, window + piece);
-      Piece* p = out.empty() ? nullptr : &out.back();
-      if (p == nullptr || p->file != t.file || p->begin / piece != window / piece ||
-          p->begin < window) {
-        out.push_back({t.file, pos / kBlock * kBlock, 0, {}});
-        p = &out.back();
+    for (uint64_t r = 0; r < t.rows; ++r) {
+      const uint64_t run_begin = t.begin + r * t.pitch;
+      const uint64_t run_end = run_begin + t.run;
+      uint64_t pos = run_begin;
+      while (pos < run_end) {
+        const uint64_t window = pos / piece * piece;
+        const uint64_t stop = std::min(run_end, window + piece);
+        const uint64_t dest = t.dest + r * t.run + (pos - run_begin);
+        Piece* p = out.empty() ? nullptr : &out.back();
+        if (p == nullptr || p->file != t.file || p->begin / piece != window / piece ||
+            p->begin < window) {
+          out.push_back({t.file, pos / kBlock * kBlock, 0, {}});
+          p = &out.back();
+        }
+        Piece::Part* last = p->parts.empty() ? nullptr : &p->parts.back();
+        if (last != nullptr && t.rows > 1 && pos == run_begin && stop == run_end &&
+            last->len == t.run && last->src + last->rows * t.pitch == pos &&
+            last->dest + last->rows * t.run == dest) {
+          ++last->rows;  // the next whole run of the same slice
+          last->pitch = t.pitch;
+        } else {
+          p->parts.push_back({pos, stop - pos, dest, 1, 0});
+        }
+        const uint64_t file_size = files[t.file].size;
+        p->end = std::max(p->end, std::min(file_size, (stop + kBlock - 1) / kBlock * kBlock));
+        pos = stop;
       }
-      p->parts.push_back({pos, stop - pos, t.dest + (pos - t.begin)});
-      const uint64_t file_size = files[t.file].size;
-      p->end = std::max(p->end, std::min(file_size, (stop + kBlock - 1) / kBlock * kBlock));
-      pos = stop;
     }
   }
   return out;
+}
+
+// The rule that splits `t`, if any (first match wins).
+const SplitRule* RuleFor(const std::vector<SplitRule>& rules, const std::string& name) {
+  for (const SplitRule& r : rules) {
+    if (fnmatch(r.pattern.c_str(), name.c_str(), 0) == 0) return &r;
+  }
+  return nullptr;
+}
+
+// Where tensor `t` of file `f` goes: whole, or this rank's slice of it.
+Status PlaceTensor(const TensorInfo& t, size_t f, const LoadOptions& o, uint64_t dest,
+                   Placed* placed, LoadedTensor* loaded) {
+  *placed = {f, t.begin, t.end - t.begin, 1, 0, dest};
+  const SplitRule* rule = o.world > 1 ? RuleFor(o.split, t.name) : nullptr;
+  if (rule == nullptr) return Status::Ok();
+  const int ndim = static_cast<int>(t.shape.size());
+  const int dim = rule->dim < 0 ? rule->dim + ndim : rule->dim;
+  if (dim < 0 || dim >= ndim) {
+    return Status::InvalidArgument("tensor \"" + t.name + "\" has " + std::to_string(ndim) +
+                                   " dimension(s); the rule \"" + rule->pattern + "\" splits dim " +
+                                   std::to_string(rule->dim));
+  }
+  const uint64_t n = t.shape[static_cast<size_t>(dim)];
+  const auto world = static_cast<uint64_t>(o.world);
+  if (n % world != 0) {
+    return Status::InvalidArgument("tensor \"" + t.name + "\": dim " + std::to_string(dim) +
+                                   " of size " + std::to_string(n) + " does not split into " +
+                                   std::to_string(world) + " equal parts");
+  }
+  uint64_t outer = 1, inner = DtypeSize(t.dtype);
+  for (int d = 0; d < dim; ++d) outer *= t.shape[static_cast<size_t>(d)];
+  for (int d = dim + 1; d < ndim; ++d) inner *= t.shape[static_cast<size_t>(d)];
+  const uint64_t part = n / world;
+  const uint64_t first = static_cast<uint64_t>(o.rank) * part;
+  placed->begin = t.begin + first * inner;
+  placed->run = part * inner;
+  placed->rows = placed->run == 0 ? 0 : outer;
+  placed->pitch = n * inner;
+  loaded->shape[static_cast<size_t>(dim)] = part;
+  loaded->bytes = outer * part * inner;
+  loaded->split_dim = dim;
+  loaded->split_begin = first;
+  loaded->split_end = first + part;
+  return Status::Ok();
 }
 
 DLDataType ToDLType(Dtype d) {
@@ -269,6 +337,11 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
     return Status::InvalidArgument("reads_in_flight = " + std::to_string(options.reads_in_flight) +
                                    ", expected 1..64");
   }
+  if (options.world < 1 || options.rank < 0 || options.rank >= options.world) {
+    return Status::InvalidArgument("rank " + std::to_string(options.rank) + " of world " +
+                                   std::to_string(options.world) +
+                                   ": expected world >= 1 and 0 <= rank < world");
+  }
   if (options.piece_bytes == 0 || options.piece_bytes % kBlock != 0 ||
       options.piece_bytes > (256u << 20)) {
     return Status::InvalidArgument("piece_bytes = " + std::to_string(options.piece_bytes) +
@@ -298,9 +371,12 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
     for (const TensorInfo& t : files[f].tensors) {
       if (!Selected(patterns, t.name)) continue;
       total = (total + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
-      placed.push_back({f, t.begin, t.end, total});
-      out.tensors_.push_back({t.name, t.dtype, t.shape, nullptr, t.end - t.begin, files[f].path});
-      total += t.end - t.begin;
+      LoadedTensor loaded{t.name, t.dtype, t.shape, nullptr, t.end - t.begin, files[f].path};
+      Placed p;
+      RETURN_IF_ERROR(PlaceTensor(t, f, options, total, &p, &loaded).WithContext(files[f].path));
+      placed.push_back(p);
+      total += loaded.bytes;
+      out.tensors_.push_back(std::move(loaded));
     }
   }
   if (!patterns.empty() && out.tensors_.empty()) {
@@ -371,7 +447,10 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
       if (!st.ok()) break;
       t0 = Clock::now();
       for (const Piece::Part& part : p.parts) {
-        st = (*lane)->Copy(base + part.dest, *buf + (part.src - p.begin), part.len);
+        const uint8_t* src = *buf + (part.src - p.begin);
+        st = part.rows == 1 ? (*lane)->Copy(base + part.dest, src, part.len)
+                            : (*lane)->CopyRows(base + part.dest, src, part.len, part.pitch,
+                                                part.rows);
         if (!st.ok()) break;
       }
       if (st.ok()) st = (*lane)->Submit();

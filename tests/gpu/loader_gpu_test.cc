@@ -83,5 +83,33 @@ TEST(LoaderGpu, CheckpointLandsOnTheGpuByteIdentical) {
   }
 }
 
+// Slices along dim 1 go through cudaMemcpy2DAsync: the GPU's copy of each
+// rank's part equals the host target's.
+TEST(LoaderGpu, TensorParallelSlicesMatchTheHostTarget) {
+  if (!HaveGpu()) GTEST_SKIP() << "no GPU visible";
+  ASSERT_OK_AND_ASSIGN(auto cluster, TestCluster::Start({.chunkservers = 3}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  ASSERT_OK(WriteFile(*client, "/tp.safetensors", SyntheticCheckpoint(8 << 20)));
+  for (int rank = 0; rank < 4; ++rank) {
+    LoadOptions o;
+    o.rank = rank;
+    o.world = 4;
+    o.split = {{"embed.weight", 1}, {"proj.weight", 0}};
+    o.piece_bytes = 1 << 20;
+    ASSERT_OK_AND_ASSIGN(LoadedCheckpoint host, LoadCheckpoint(*client, "/tp.safetensors", o));
+    ASSERT_OK(ParseLoadDevice("cuda:0", &o));
+    ASSERT_OK_AND_ASSIGN(LoadedCheckpoint gpu, LoadCheckpoint(*client, "/tp.safetensors", o));
+    ASSERT_EQ(gpu.tensors().size(), host.tensors().size());
+    std::vector<uint8_t> back;
+    for (size_t i = 0; i < gpu.tensors().size(); ++i) {
+      const LoadedTensor& t = gpu.tensors()[i];
+      ASSERT_OK(gpu.CopyToHost(t, &back));
+      ASSERT_EQ(back.size(), host.tensors()[i].bytes) << t.name;
+      EXPECT_EQ(std::memcmp(back.data(), host.tensors()[i].data, back.size()), 0)
+          << t.name << " rank " << rank;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace granary::testutil

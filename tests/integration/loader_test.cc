@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "common/endian.h"
@@ -205,6 +206,108 @@ TEST_F(Loader, RealWeightsLoadByteIdentical) {
     EXPECT_EQ(loaded.tensors().size(), expected.size()) << path;
     ExpectTensors(loaded, expected);
   }
+}
+
+// A checkpoint of `specs` filled with random bytes.
+std::vector<uint8_t> RandomCheckpoint(const std::vector<TensorSpec>& specs) {
+  Result<std::string> header = BuildSafetensorsHeader(specs);
+  EXPECT_TRUE(header.ok()) << header.status().ToString();
+  std::vector<uint8_t> out(header->begin(), header->end());
+  std::mt19937_64 rng(11);
+  for (const TensorSpec& t : specs) {
+    uint64_t n = DtypeSize(t.dtype);
+    for (uint64_t d : t.shape) n *= d;
+    for (uint64_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(rng()));
+  }
+  return out;
+}
+
+// Part `rank` of `world` of a tensor's bytes along `dim`, packed.
+std::vector<uint8_t> Slice(const std::vector<uint8_t>& whole, const TensorSpec& t, size_t dim,
+                           uint64_t rank, uint64_t world) {
+  uint64_t outer = 1, inner = DtypeSize(t.dtype);
+  for (size_t d = 0; d < dim; ++d) outer *= t.shape[d];
+  for (size_t d = dim + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
+  const uint64_t part = t.shape[dim] / world;
+  std::vector<uint8_t> out;
+  for (uint64_t r = 0; r < outer; ++r) {
+    const auto* from = whole.data() + r * t.shape[dim] * inner + rank * part * inner;
+    out.insert(out.end(), from, from + part * inner);
+  }
+  return out;
+}
+
+TEST_F(Loader, TensorParallelRanksLoadTheirSlices) {
+  // Slices along the first, a middle and the last dimension, with rows that
+  // straddle the 1 MiB pieces, and a tensor no rule names.
+  const std::vector<TensorSpec> specs = {
+      {"l0.col", Dtype::kBF16, {1536, 700}},
+      {"l0.row", Dtype::kF32, {600, 1000}},
+      {"l0.mid", Dtype::kF16, {6, 512, 100}},
+      {"l0.norm", Dtype::kF32, {1001}},
+  };
+  const std::vector<uint8_t> file = RandomCheckpoint(specs);
+  ASSERT_OK(WriteFile(*client_, "/tp.safetensors", file));
+  const auto whole = TensorsOf(file);
+  const std::map<std::string, size_t> dims = {{"l0.col", 0}, {"l0.row", 1}, {"l0.mid", 1}};
+  LoadOptions o;
+  o.world = 4;
+  o.split = {{"*.col", 0}, {"*.row", -1}, {"l0.mid", -2}};
+  o.piece_bytes = 1 << 20;
+  o.reads_in_flight = 3;
+  for (int rank = 0; rank < 4; ++rank) {
+    o.rank = rank;
+    ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/tp.safetensors", o));
+    ASSERT_EQ(loaded.tensors().size(), specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const LoadedTensor& t = loaded.tensors()[i];
+      const TensorSpec& spec = specs[i];
+      ASSERT_EQ(t.name, spec.name);
+      std::vector<uint8_t> expected = whole.at(spec.name);
+      std::vector<uint64_t> shape = spec.shape;
+      auto d = dims.find(spec.name);
+      if (d != dims.end()) {
+        expected = Slice(expected, spec, d->second, static_cast<uint64_t>(rank), 4);
+        shape[d->second] /= 4;
+        EXPECT_EQ(t.split_dim, static_cast<int>(d->second)) << t.name;
+        EXPECT_EQ(t.split_begin, rank * spec.shape[d->second] / 4) << t.name;
+        EXPECT_EQ(t.split_end, (rank + 1) * spec.shape[d->second] / 4) << t.name;
+      } else {
+        EXPECT_EQ(t.split_dim, -1) << t.name;
+      }
+      EXPECT_EQ(t.shape, shape) << t.name;
+      ASSERT_EQ(t.bytes, expected.size()) << t.name;
+      EXPECT_EQ(std::memcmp(t.data, expected.data(), t.bytes), 0)
+          << t.name << " rank " << rank << " differs";
+    }
+  }
+}
+
+TEST_F(Loader, SplitsThatCannotBeMadeAreRefusedByName) {
+  const std::vector<TensorSpec> specs = {{"w", Dtype::kF32, {10, 12}}, {"b", Dtype::kF32, {10}}};
+  ASSERT_OK(WriteFile(*client_, "/split.safetensors", RandomCheckpoint(specs)));
+  LoadOptions o;
+  o.world = 4;
+  o.split = {{"w", 0}};  // 10 rows into 4 parts
+  auto r = LoadCheckpoint(*client_, "/split.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), proto::INVALID_ARGUMENT);
+  EXPECT_NE(r.status().message().find("\"w\": dim 0 of size 10"), std::string::npos)
+      << r.status().ToString();
+  o.split = {{"b", 1}};  // a 1-D tensor has no dim 1
+  r = LoadCheckpoint(*client_, "/split.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("\"b\" has 1 dimension(s)"), std::string::npos)
+      << r.status().ToString();
+  o.split = {{"w", 1}};
+  o.rank = 4;  // past the last rank
+  r = LoadCheckpoint(*client_, "/split.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), proto::INVALID_ARGUMENT);
+  o.rank = 3;
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint ok, LoadCheckpoint(*client_, "/split.safetensors", o));
+  EXPECT_EQ(ok.tensors()[0].shape, (std::vector<uint64_t>{10, 3}));
+  EXPECT_EQ(ok.tensors()[1].split_dim, -1);  // no rule names it: whole
 }
 
 TEST_F(Loader, ShardedCheckpointByItsIndex) {

@@ -133,6 +133,28 @@ class Module(unittest.TestCase):
         with self.assertRaisesRegex(FileNotFoundError, "no tensor matches"):
             self.client.load("/synthetic.safetensors", tensors="nothing.*")
 
+    def test_tensor_parallel_ranks_get_their_slices(self):
+        world = 4
+        split = {"layers.0.*": 1, "embed.*": 0}  # columns of a 3-D weight, rows of a table
+        parts = []
+        for rank in range(world):
+            ckpt = self.client.load("/synthetic.safetensors", rank=rank, world=world,
+                                    split=split, piece_mib=1)
+            weight = np.from_dlpack(ckpt["layers.0.weight"])
+            full = self.arrays["layers.0.weight"][1]
+            np.testing.assert_array_equal(weight, np.split(full, world, axis=1)[rank])
+            self.assertEqual(ckpt["layers.0.weight"].split, (1, rank * 256, (rank + 1) * 256))
+            table = self.arrays["embed.table"][1]
+            np.testing.assert_array_equal(np.from_dlpack(ckpt["embed.table"]),
+                                          np.split(table, world, axis=0)[rank])
+            self.assertIsNone(ckpt["layers.1.index"].split)  # no rule: whole
+            parts.append(weight.copy())
+        np.testing.assert_array_equal(np.concatenate(parts, axis=1),
+                                      self.arrays["layers.0.weight"][1])
+        with self.assertRaisesRegex(ValueError, "layers.1.weight.*does not split"):
+            self.client.load("/synthetic.safetensors", rank=0, world=4,
+                             split=[("layers.1.weight", 0)])  # 513 rows
+
     def test_malformed_header_is_a_clear_error(self):
         good = safetensors_bytes([("w", "F32", np.zeros((4, 4), np.float32))])
         bad = good.replace(b"[4, 4]", b"[4, 5]")

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <thread>
 
+#include "granary/safetensors.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/test_cluster.h"
 #include "tests/tools/cli_test_util.h"
@@ -107,6 +108,37 @@ TEST_F(GranaryCliTest, RemoveRecursive) {
   EXPECT_EXIT_CODE(gone, 1);
   EXPECT_NE(gone.err.find("granary: stat: NOT_FOUND"), std::string::npos) << gone.err;
   EXPECT_EXIT_CODE(Granary({"rm", "-f", "/rm"}), 0);
+}
+
+TEST_F(GranaryCliTest, LoadOneTensorParallelRankAndVerifyIt) {
+  TempDir tmp;
+  const std::vector<TensorSpec> specs = {{"q.weight", Dtype::kBF16, {64, 96}},
+                                         {"o.weight", Dtype::kF32, {96, 64}},
+                                         {"norm", Dtype::kF32, {96}}};
+  ASSERT_OK_AND_ASSIGN(std::string header, BuildSafetensorsHeader(specs));
+  const std::string file = header + RandomData(64 * 96 * 2 + 96 * 64 * 4 + 96 * 4, 9);
+  WriteLocal(tmp.path() + "/tp.safetensors", file);
+  EXPECT_EXIT_CODE(Granary({"put", tmp.path() + "/tp.safetensors", "/tp.safetensors"}), 0);
+
+  // --verify gathers the same slice from a plain read of the whole tensor.
+  auto load = Granary({"load", "/tp.safetensors", "--shard", "1/4", "--split", "q.*=0",
+                       "--split", "o.*=-1", "--verify"});
+  EXPECT_EXIT_CODE(load, 0);
+  EXPECT_NE(load.out.find("loaded 3 tensors"), std::string::npos) << load.out;
+  EXPECT_NE(load.out.find("verified"), std::string::npos) << load.out;
+
+  auto rank = Granary({"load", "/tp.safetensors", "--shard", "4/4", "--split", "q.*=0"});
+  EXPECT_EXIT_CODE(rank, 1);
+  EXPECT_NE(rank.err.find("--shard \"4/4\""), std::string::npos) << rank.err;
+  auto rule = Granary({"load", "/tp.safetensors", "--shard", "0/2", "--split", "q.weight"});
+  EXPECT_EXIT_CODE(rule, 1);
+  EXPECT_NE(rule.err.find("PATTERN=DIM"), std::string::npos) << rule.err;
+  auto alone = Granary({"load", "/tp.safetensors", "--split", "q.*=0"});
+  EXPECT_EXIT_CODE(alone, 1);
+  EXPECT_NE(alone.err.find("--split needs --shard"), std::string::npos) << alone.err;
+  auto uneven = Granary({"load", "/tp.safetensors", "--shard", "0/5", "--split", "norm=0"});
+  EXPECT_EXIT_CODE(uneven, 1);
+  EXPECT_NE(uneven.err.find("does not split into 5 equal parts"), std::string::npos) << uneven.err;
 }
 
 TEST_F(GranaryCliTest, MissingSourceIsAClearError) {

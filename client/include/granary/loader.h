@@ -10,6 +10,10 @@
 // at a 256-byte aligned offset, and come back with name, dtype, shape,
 // pointer and size, and as DLPack tensors for PyTorch or JAX.
 //
+// With `world` > 1, the tensors a SplitRule names are loaded in part: this
+// rank's slice along one dimension, packed (the strided rows of a slice
+// along dim 1 or later are gathered on the way).
+//
 // The pipeline: `reads_in_flight` workers (8) each take the next piece of the
 // checkpoint (piece_bytes of consecutive tensor data of one file, cut on
 // 1 MiB block boundaries) and read it with the client's parallel reader
@@ -43,12 +47,28 @@ class LoadTargetBackend;
 
 enum class LoadTarget { kHost, kCuda };
 
+// Tensor parallelism: a tensor a rule names is split along `dim` into
+// LoadOptions::world equal parts and only part `rank` is loaded (rows of a
+// column-parallel weight, dim 0; columns of a row-parallel one, dim 1).
+// Its size along `dim` must divide by `world` (INVALID_ARGUMENT, naming the
+// tensor, before any read). The first rule whose pattern matches wins;
+// tensors no rule names are loaded whole (norms, biases of row-parallel
+// layers).
+struct SplitRule {
+  std::string pattern;  // fnmatch glob over tensor names
+  int dim = 0;          // negative counts from the last dimension
+};
+
 struct LoadOptions {
   LoadTarget target = LoadTarget::kHost;
   int device = 0;  // CUDA device ordinal
   // Tensors to load: comma-separated glob patterns over tensor names
   // (fnmatch: "layers.1[0-9].*,embed.*"); empty loads every tensor.
   std::string tensors;
+  // This process's part of every tensor `split` names (see SplitRule).
+  int rank = 0;
+  int world = 1;
+  std::vector<SplitRule> split;
   int reads_in_flight = 8;          // workers, each with a piece in flight (1..64)
   uint64_t piece_bytes = 8u << 20;  // bytes per read (a multiple of 1 MiB)
   // Optional destination (device memory for kCuda): tensors are placed here
@@ -61,10 +81,15 @@ struct LoadOptions {
 struct LoadedTensor {
   std::string name;
   Dtype dtype = Dtype::kU8;
-  std::vector<uint64_t> shape;
+  std::vector<uint64_t> shape;  // as loaded (split: this rank's part)
   void* data = nullptr;  // device pointer for kCuda
   uint64_t bytes = 0;
   std::string file;  // the cluster file it came from
+  // Split by a SplitRule: the dimension, and the range [begin, end) of it
+  // that was loaded. -1: loaded whole.
+  int split_dim = -1;
+  uint64_t split_begin = 0;
+  uint64_t split_end = 0;
 };
 
 // Where the time went. Stage times add up over workers (they overlap), so
