@@ -59,11 +59,22 @@ class Tensor {
   const LoadedTensor& t() const { return ckpt_->tensors()[index_]; }
 
   // The DLPack protocol. The loader has waited for every copy, so the data
-  // is ready on any stream the consumer names.
-  py::capsule DLPack(py::object stream) const {
+  // is ready on any stream the consumer names. Newer consumers also pass
+  // max_version (a legacy "dltensor" capsule is what they get, which the
+  // protocol allows), dl_device and copy (only a no-copy export to where
+  // the tensor is).
+  py::capsule DLPack(py::object stream, py::object max_version, py::object dl_device,
+                     py::object copy) const {
     if (ckpt_->target() == LoadTarget::kHost && !stream.is_none()) {
       throw py::value_error("stream must be None for a tensor in host memory");
     }
+    if (!dl_device.is_none() && !dl_device.equal(DLPackDevice())) {
+      throw py::buffer_error("a granary tensor is exported only where it is (" + Device() + ")");
+    }
+    if (!copy.is_none() && copy.cast<bool>()) {
+      throw py::buffer_error("a granary tensor is exported without a copy (copy=True asked)");
+    }
+    (void)max_version;
     DLManagedTensor* managed = ckpt_->ToDLPack(index_);
     // A capsule never consumed (renamed "used_dltensor" by its consumer)
     // still owns the tensor and releases it.
@@ -334,7 +345,9 @@ PYBIND11_MODULE(granary, m) {
       .def_property_readonly("data_ptr",
                              [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.t().data); })
       .def_property_readonly("device", &Tensor::Device)
-      .def("__dlpack__", &Tensor::DLPack, py::arg("stream") = py::none())
+      .def("__dlpack__", &Tensor::DLPack, py::kw_only(), py::arg("stream") = py::none(),
+           py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(),
+           py::arg("copy") = py::none())
       .def("__dlpack_device__", &Tensor::DLPackDevice)
       .def("tobytes", &Tensor::ToBytes, "the tensor's bytes, copied to host memory")
       .def("__repr__", &Tensor::Repr);
@@ -371,6 +384,20 @@ PYBIND11_MODULE(granary, m) {
       .def("listdir", &PyClient::ListDir, py::arg("path") = "/")
       .def("mkdir", &PyClient::Mkdir, py::arg("path"), py::arg("mode") = 0755);
 
+  m.def(
+      "load",
+      [](const std::string& path, const std::string& device, const std::string& tensors, int rank,
+         int world, py::object split, int reads_in_flight, int piece_mib, py::object meta,
+         py::object key_file) {
+        PyClient client = Connect(std::move(meta), std::move(key_file));
+        // The checkpoint owns its memory: the connection can go.
+        return client.Load(path, device, tensors, rank, world, std::move(split), reads_in_flight,
+                           piece_mib);
+      },
+      py::arg("path"), py::arg("device") = "host", py::arg("tensors") = "", py::arg("rank") = 0,
+      py::arg("world") = 1, py::arg("split") = py::none(), py::arg("reads_in_flight") = 8,
+      py::arg("piece_mib") = 8, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),
+      "connect(meta, key_file).load(path, ...) in one call");
   m.def("connect", &Connect, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),
         "Connects to the cluster whose metad is at `meta` (\"HOST:PORT\"; default "
         "$GRANARY_META), with the cluster key in `key_file` (default $GRANARY_KEY_FILE).");

@@ -103,6 +103,12 @@ class Module(unittest.TestCase):
             self.assertEqual(t.data_ptr % 256, 0, "tensors start 256-byte aligned")
         self.assertGreaterEqual(ckpt.stats["bytes"], sum(a.nbytes for _, a in self.arrays.values()))
 
+    def test_module_level_load_connects_for_one_call(self):
+        ckpt = granary.load("/synthetic.safetensors", meta=META, tensors="embed.*")
+        self.assertEqual(list(ckpt.keys()), ["embed.table"])
+        np.testing.assert_array_equal(np.from_dlpack(ckpt["embed.table"]),
+                                      self.arrays["embed.table"][1])
+
     def test_arrays_keep_the_memory_alive_after_the_checkpoint_is_gone(self):
         ckpt = self.client.load("/synthetic.safetensors")
         got = np.from_dlpack(ckpt["layers.0.weight"])
@@ -119,6 +125,14 @@ class Module(unittest.TestCase):
             capsule = ckpt["layers.1.weight"].__dlpack__()
             del capsule
         self.assertEqual(ckpt["layers.1.weight"].__dlpack_device__(), (1, 0))  # kDLCPU
+        # What newer consumers (NumPy 2, PyTorch 2) pass.
+        t = ckpt["layers.1.weight"]
+        capsule = t.__dlpack__(stream=None, max_version=(1, 0), dl_device=(1, 0), copy=False)
+        self.assertIn("dltensor", repr(capsule))
+        with self.assertRaisesRegex(BufferError, "only where it is"):
+            t.__dlpack__(dl_device=(2, 0))
+        with self.assertRaisesRegex(BufferError, "without a copy"):
+            t.__dlpack__(copy=True)
 
     def test_filter_loads_only_matching_tensors(self):
         ckpt = self.client.load("/synthetic.safetensors", tensors="layers.1.*,embed.*",
