@@ -11,6 +11,9 @@
 #       load, then torch.from_dlpack of every tensor where torch is
 #       installed; timed inside Python, after the imports (torch's alone
 #       takes about 2 s here)
+#   (g) the same into memory already written: a buffer the caller reuses
+#       (granary.load(..., buffer=)), as a server swapping models does; the
+#       page cache is dropped between the warm-up load and the timed one
 # Then first_touch: how fast this machine hands out fresh memory, the
 # ceiling of any load into new host memory.
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
@@ -56,7 +59,7 @@ drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # cudaMemcpy, which (c) bounds).
 slurp='import sys; f = open(sys.argv[1], "rb", buffering=0); b = f.read(); assert len(b) > 0' 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0)
+declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0 [reuse]=0)
 pydir="$(pwd)/$build/python"
 python="${GRANARY_PYTHON:-/usr/bin/python3}"
 pyload='
@@ -65,8 +68,15 @@ try:
     import torch
 except ImportError:
     torch = None
+buffer = None
+if sys.argv[3] == "reuse":  # a warm-up load into the buffer, then cold storage again
+    need = granary.load(sys.argv[1], device=sys.argv[2]).allocated_bytes + 256
+    buffer = bytearray(need)
+    granary.load(sys.argv[1], device=sys.argv[2], buffer=buffer)
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")
 t0 = time.monotonic()
-ckpt = granary.connect().load(sys.argv[1], device=sys.argv[2])
+ckpt = granary.connect().load(sys.argv[1], device=sys.argv[2], buffer=buffer)
 if torch:
     state = {name: torch.from_dlpack(t) for name, t in ckpt.items()}
 else:
@@ -80,10 +90,10 @@ export GRANARY_META=$(cd "$work" && "$bin/granary" dev status | sed -n 's/^meta 
 run() {  # run NAME: one cold measurement
   drop
   local t0 t1
-  if [[ $1 == py ]]; then  # timed inside Python, after its imports
+  if [[ $1 == py || $1 == reuse ]]; then  # timed inside Python, after its imports
     local s
-    s=$(PYTHONPATH="$pydir" "$python" -c "$pyload" /big.safetensors "$device")
-    total[py]=$(awk -v a="${total[py]}" -v d="$s" 'BEGIN { print a + d }')
+    s=$(PYTHONPATH="$pydir" "$python" -c "$pyload" /big.safetensors "$device" "$1")
+    total[$1]=$(awk -v a="${total[$1]}" -v d="$s" 'BEGIN { print a + d }')
     return
   fi
   t0=$(date +%s.%N)
@@ -100,6 +110,9 @@ for round in 1 2; do
   if ((round == 1)); then order="fuse local get load"; else order="load get local fuse"; fi
   if ((have_py)); then
     if ((round == 1)); then order="$order py"; else order="py $order"; fi
+    if [[ $device == host ]]; then
+      if ((round == 1)); then order="$order reuse"; else order="reuse $order"; fi
+    fi
   fi
   for m in $order; do run "$m"; done
 done
@@ -119,6 +132,9 @@ echo "| (d) granary load | $(gbps "${total[load]}") |"
 echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
 if ((have_py)); then
   echo "| (f) granary.load from Python, + torch.from_dlpack where installed (after imports) | $(gbps "${total[py]}") |"
+  if [[ $device == host ]]; then
+    echo "| (g) the same into a reused buffer (memory already written) | $(gbps "${total[reuse]}") |"
+  fi
 fi
 echo
 # The ceiling of any load into fresh host memory on this machine.

@@ -17,6 +17,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -162,11 +163,49 @@ class Checkpoint {
                                                 : "host";
   }
   uint64_t AllocatedBytes() const { return ckpt_->allocated_bytes(); }
+  // The caller's buffer the tensors were loaded into, kept alive with this.
+  py::object buffer;
 
  private:
   SharedCheckpoint ckpt_;
   std::map<std::string, size_t> index_;
 };
+
+// Where a caller's `buffer` is: any object with __cuda_array_interface__
+// (a CUDA tensor of torch or CuPy), a (pointer, bytes) pair, or a writable
+// C-contiguous buffer (a NumPy array, a bytearray) for host memory. `view`
+// pins the last kind until released.
+std::pair<void*, uint64_t> BufferOf(const py::object& buffer, bool cuda, Py_buffer* view,
+                                    bool* have_view) {
+  *have_view = false;
+  if (py::hasattr(buffer, "__cuda_array_interface__")) {
+    if (!cuda) throw py::value_error("buffer is GPU memory; load with device=\"cuda:N\"");
+    py::dict cai = buffer.attr("__cuda_array_interface__");
+    if (cai.contains("strides") && !cai["strides"].is_none()) {
+      throw py::value_error("buffer must be contiguous (its __cuda_array_interface__ has strides)");
+    }
+    const auto data = cai["data"].cast<std::pair<uintptr_t, bool>>();
+    if (data.second) throw py::value_error("buffer is read-only");
+    const std::string typestr = cai["typestr"].cast<std::string>();
+    uint64_t bytes = typestr.size() > 2 ? std::stoull(typestr.substr(2)) : 1;
+    for (py::handle d : cai["shape"].cast<py::tuple>()) bytes *= d.cast<uint64_t>();
+    return {reinterpret_cast<void*>(data.first), bytes};
+  }
+  if (py::isinstance<py::tuple>(buffer)) {
+    const auto pair = buffer.cast<std::pair<uintptr_t, uint64_t>>();
+    if (pair.first == 0) throw py::value_error("buffer pointer is null");
+    return {reinterpret_cast<void*>(pair.first), pair.second};
+  }
+  if (cuda) {
+    throw py::value_error("device is a GPU: buffer must be GPU memory (__cuda_array_interface__) "
+                          "or a (pointer, bytes) pair");
+  }
+  if (PyObject_GetBuffer(buffer.ptr(), view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0) {
+    throw py::error_already_set();
+  }
+  *have_view = true;
+  return {view->buf, static_cast<uint64_t>(view->len)};
+}
 
 py::dict InfoDict(const FileInfo& i) {
   py::dict d;
@@ -193,7 +232,8 @@ class PyClient {
   explicit PyClient(std::unique_ptr<Client> c) : client_(std::move(c)) {}
 
   Checkpoint Load(const std::string& path, const std::string& device, const std::string& tensors,
-                  int rank, int world, py::object split, int reads_in_flight, int piece_mib) {
+                  int rank, int world, py::object split, int reads_in_flight, int piece_mib,
+                  py::object buffer) {
     LoadOptions o;
     Check(ParseLoadDevice(device, &o));
     o.tensors = tensors;
@@ -215,8 +255,22 @@ class PyClient {
                                     ", expected 1..256"));
     }
     o.piece_bytes = static_cast<uint64_t>(piece_mib) << 20;
-    py::gil_scoped_release release;
-    return Checkpoint(Take(LoadCheckpoint(*client_, path, o)));
+    Py_buffer view;
+    bool have_view = false;
+    if (!buffer.is_none()) {
+      std::tie(o.buffer, o.buffer_bytes) =
+          BufferOf(buffer, o.target == LoadTarget::kCuda, &view, &have_view);
+    }
+    std::unique_ptr<Py_buffer, void (*)(Py_buffer*)> held(have_view ? &view : nullptr,
+                                                          PyBuffer_Release);
+    LoadedCheckpoint loaded;
+    {
+      py::gil_scoped_release release;
+      loaded = Take(LoadCheckpoint(*client_, path, o));
+    }
+    Checkpoint c(std::move(loaded));
+    c.buffer = buffer;
+    return c;
   }
 
   py::bytes Read(const std::string& path, uint64_t offset, int64_t length) {
@@ -368,12 +422,15 @@ PYBIND11_MODULE(granary, m) {
       .def("load", &PyClient::Load, py::arg("path"), py::arg("device") = "host",
            py::arg("tensors") = "", py::arg("rank") = 0, py::arg("world") = 1,
            py::arg("split") = py::none(), py::arg("reads_in_flight") = 8, py::arg("piece_mib") = 8,
+           py::arg("buffer") = py::none(),
            "Loads a .safetensors file, a sharded checkpoint (its index, or its folder) or any "
            "file into memory on `device` (\"host\", \"cuda\", \"cuda:N\"). `tensors`: "
            "comma-separated glob patterns of the names to load (default: all). Tensor "
            "parallelism: with world > 1, each tensor a `split` rule names ({glob: dim}, first "
            "match wins) is cut along dim into `world` equal parts and only part `rank` is "
-           "loaded; the others load whole.")
+           "loaded; the others load whole. `buffer`: memory to load into instead of a new "
+           "allocation (a CUDA tensor, a writable host buffer such as a NumPy array, or a "
+           "(pointer, bytes) pair); it must outlive the tensors made from the checkpoint.")
       .def("read", &PyClient::Read, py::arg("path"), py::arg("offset") = 0, py::arg("length") = -1,
            "bytes of a file (from offset, length bytes or to the end)")
       .def("write", &PyClient::Write, py::arg("path"), py::arg("data"), py::arg("replicas") = 0,
@@ -387,16 +444,17 @@ PYBIND11_MODULE(granary, m) {
   m.def(
       "load",
       [](const std::string& path, const std::string& device, const std::string& tensors, int rank,
-         int world, py::object split, int reads_in_flight, int piece_mib, py::object meta,
-         py::object key_file) {
+         int world, py::object split, int reads_in_flight, int piece_mib, py::object buffer,
+         py::object meta, py::object key_file) {
         PyClient client = Connect(std::move(meta), std::move(key_file));
         // The checkpoint owns its memory: the connection can go.
         return client.Load(path, device, tensors, rank, world, std::move(split), reads_in_flight,
-                           piece_mib);
+                           piece_mib, std::move(buffer));
       },
       py::arg("path"), py::arg("device") = "host", py::arg("tensors") = "", py::arg("rank") = 0,
       py::arg("world") = 1, py::arg("split") = py::none(), py::arg("reads_in_flight") = 8,
-      py::arg("piece_mib") = 8, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),
+      py::arg("piece_mib") = 8, py::arg("buffer") = py::none(), py::arg("meta") = py::none(),
+      py::arg("key_file") = py::none(),
       "connect(meta, key_file).load(path, ...) in one call");
   m.def("connect", &Connect, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),
         "Connects to the cluster whose metad is at `meta` (\"HOST:PORT\"; default "

@@ -386,11 +386,15 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
   // 3. The destination.
   uint8_t* base;
   if (options.buffer != nullptr) {
-    if (options.buffer_bytes < total) {
+    // Tensors start 256-byte aligned in memory, wherever the buffer starts.
+    const uint64_t pad =
+        (kTensorAlign - reinterpret_cast<uintptr_t>(options.buffer) % kTensorAlign) % kTensorAlign;
+    if (options.buffer_bytes < total + pad) {
       return Status::InvalidArgument("the buffer holds " + std::to_string(options.buffer_bytes) +
-                                     " bytes; the selected tensors need " + std::to_string(total));
+                                     " bytes; the selected tensors need " +
+                                     std::to_string(total + pad) + " at its address");
     }
-    base = static_cast<uint8_t*>(options.buffer);
+    base = static_cast<uint8_t*>(options.buffer) + pad;
   } else {
     ASSIGN_OR_RETURN(out.memory_, backend->Allocate(total));
     out.allocated_ = total;

@@ -157,6 +157,13 @@ TEST_F(Loader, CallerBufferIsUsedAndCheckedForSize) {
   EXPECT_EQ(loaded.allocated_bytes(), 0u);
   EXPECT_EQ(loaded.tensors()[0].data, static_cast<void*>(big));
   ExpectTensors(loaded, TensorsOf(ckpt));
+  // A buffer that starts off the alignment: the tensors still start aligned
+  // (ExpectTensors checks), from the first aligned address in it.
+  o.buffer = big + 8;
+  o.buffer_bytes = sizeof(big) - 8;
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint shifted, LoadCheckpoint(*client_, "/buffer.safetensors", o));
+  EXPECT_EQ(shifted.tensors()[0].data, static_cast<void*>(big + 256));
+  ExpectTensors(shifted, TensorsOf(ckpt));
 }
 
 TEST_F(Loader, CudaWithoutAGpuIsAClearError) {

@@ -109,6 +109,23 @@ class Module(unittest.TestCase):
         np.testing.assert_array_equal(np.from_dlpack(ckpt["embed.table"]),
                                       self.arrays["embed.table"][1])
 
+    def test_load_into_a_callers_buffer(self):
+        buf = np.zeros(16 << 20, dtype=np.uint8)
+        for _ in range(2):  # the same memory, loaded twice
+            ckpt = self.client.load("/synthetic.safetensors", buffer=buf)
+            self.assertEqual(ckpt.allocated_bytes, 0)
+            for name, (_, expected) in self.arrays.items():
+                t = ckpt[name]
+                self.assertTrue(buf.ctypes.data <= t.data_ptr < buf.ctypes.data + buf.nbytes)
+                self.assertEqual(t.data_ptr % 256, 0, name)
+                np.testing.assert_array_equal(np.from_dlpack(t), expected, err_msg=name)
+        with self.assertRaisesRegex(ValueError, "the buffer holds 100 bytes"):
+            self.client.load("/synthetic.safetensors", buffer=np.zeros(100, np.uint8))
+        with self.assertRaises((BufferError, TypeError)):
+            self.client.load("/synthetic.safetensors", buffer=bytes(16 << 20))  # read-only
+        with self.assertRaisesRegex(ValueError, "device"):
+            self.client.load("/synthetic.safetensors", device="cuda:0", buffer=buf)
+
     def test_arrays_keep_the_memory_alive_after_the_checkpoint_is_gone(self):
         ckpt = self.client.load("/synthetic.safetensors")
         got = np.from_dlpack(ckpt["layers.0.weight"])

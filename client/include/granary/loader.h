@@ -72,8 +72,9 @@ struct LoadOptions {
   int reads_in_flight = 8;          // workers, each with a piece in flight (1..64)
   uint64_t piece_bytes = 8u << 20;  // bytes per read (a multiple of 1 MiB)
   // Optional destination (device memory for kCuda): tensors are placed here
-  // instead of a new allocation. Too small is INVALID_ARGUMENT, before any
-  // read.
+  // instead of a new allocation (the first from the first 256-byte aligned
+  // address in it). Too small is INVALID_ARGUMENT, before any read. The
+  // caller keeps it alive as long as the tensors are used.
   void* buffer = nullptr;
   uint64_t buffer_bytes = 0;
 };
