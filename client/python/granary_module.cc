@@ -245,7 +245,13 @@ class PyClient {
                                ? py::iterable(split.attr("items")())
                                : split.cast<py::iterable>();
       for (py::handle rule : rules) {
-        auto pair = rule.cast<std::pair<std::string, int>>();
+        std::pair<std::string, int> pair;
+        try {
+          pair = rule.cast<std::pair<std::string, int>>();
+        } catch (const py::cast_error&) {
+          throw py::type_error("split: expected {pattern: dim} or [(pattern, dim), ...], got " +
+                               std::string(py::repr(split)));
+        }
         o.split.push_back({pair.first, pair.second});
       }
     }

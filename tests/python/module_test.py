@@ -182,6 +182,8 @@ class Module(unittest.TestCase):
             parts.append(weight.copy())
         np.testing.assert_array_equal(np.concatenate(parts, axis=1),
                                       self.arrays["layers.0.weight"][1])
+        with self.assertRaisesRegex(TypeError, "split: expected"):
+            self.client.load("/synthetic.safetensors", world=2, split=["layers.*"])
         with self.assertRaisesRegex(ValueError, "layers.1.weight.*does not split"):
             self.client.load("/synthetic.safetensors", rank=0, world=4,
                              split=[("layers.1.weight", 0)])  # 513 rows
