@@ -103,6 +103,27 @@ class Module(unittest.TestCase):
             self.assertEqual(t.data_ptr % 256, 0, "tensors start 256-byte aligned")
         self.assertGreaterEqual(ckpt.stats["bytes"], sum(a.nbytes for _, a in self.arrays.values()))
 
+    def test_threads_load_at_once(self):
+        # The GIL is released during a load: four loads on one client overlap.
+        import threading
+        results, errors = [None] * 4, []
+
+        def work(i):
+            try:
+                results[i] = self.client.load("/synthetic.safetensors", piece_mib=1)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(errors, [])
+        for ckpt in results:
+            np.testing.assert_array_equal(np.from_dlpack(ckpt["layers.0.weight"]),
+                                          self.arrays["layers.0.weight"][1])
+
     def test_module_level_load_connects_for_one_call(self):
         ckpt = granary.load("/synthetic.safetensors", meta=META, tensors="embed.*")
         self.assertEqual(list(ckpt.keys()), ["embed.table"])
