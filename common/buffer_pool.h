@@ -22,7 +22,7 @@ namespace granary {
 // per size class); other sizes are plain allocations.
 Buffer PooledBuffer(size_t size);
 
-// Buffers now kept free in the pool, and their bytes (for tests and metrics).
+// Buffers now kept free in the pool, and their bytes (for tests).
 struct BufferPoolStats {
   size_t free_buffers = 0;
   size_t free_bytes = 0;
