@@ -144,6 +144,19 @@ class Checkpoint {
     }
     return out;
   }
+  py::list Values() const {
+    py::list out;
+    for (size_t i = 0; i < size(); ++i) out.append(Tensor(ckpt_, i));
+    return out;
+  }
+  py::object Get(const std::string& name, py::object fallback) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? fallback : py::cast(Tensor(ckpt_, it->second));
+  }
+  std::string Repr() const {
+    return "<granary.Checkpoint " + std::to_string(size()) + " tensors, " +
+           std::to_string(ckpt_->stats().bytes) + " bytes on " + Device() + ">";
+  }
   py::dict Stats() const {
     const LoadStats& s = ckpt_->stats();
     py::dict d;
@@ -419,6 +432,9 @@ PYBIND11_MODULE(granary, m) {
       .def("__iter__", [](const Checkpoint& c) { return py::iter(py::cast(c.Keys())); })
       .def("keys", &Checkpoint::Keys)
       .def("items", &Checkpoint::Items)
+      .def("values", &Checkpoint::Values)
+      .def("get", &Checkpoint::Get, py::arg("name"), py::arg("default") = py::none())
+      .def("__repr__", &Checkpoint::Repr)
       .def_property_readonly("stats", &Checkpoint::Stats,
                              "bytes, seconds, gbps and seconds per stage (summed over workers)")
       .def_property_readonly("device", &Checkpoint::Device)

@@ -92,6 +92,12 @@ class Module(unittest.TestCase):
         ckpt = self.client.load("/synthetic.safetensors")
         self.assertEqual(sorted(ckpt.keys()), sorted(self.arrays))
         self.assertEqual(ckpt.device, "host")
+        self.assertEqual([t.name for t in ckpt.values()], list(ckpt.keys()))
+        self.assertEqual(sorted(dict(ckpt.items())), sorted(self.arrays))
+        self.assertIsNone(ckpt.get("no.such.tensor"))
+        self.assertEqual(ckpt.get("embed.table").name, "embed.table")
+        self.assertIn("4 tensors", repr(ckpt))
+        self.assertIn("embed.table U8[4096, 33] on host", repr(ckpt["embed.table"]))
         for name, (dtype, expected) in self.arrays.items():
             t = ckpt[name]
             self.assertEqual((t.dtype, t.shape, t.nbytes), (dtype, expected.shape, expected.nbytes))
