@@ -29,11 +29,10 @@ struct LoadFlags {
 // "R/W" and "PATTERN=DIM" into the options.
 Status ParseSharding(const LoadFlags& f, LoadOptions* o) {
   if (!f.shard.empty()) {
-    const size_t slash = f.shard.find('/');
     int rank = -1, world = -1;
-    if (slash == std::string::npos ||
-        std::sscanf(f.shard.c_str(), "%d/%d", &rank, &world) != 2 || world < 1 || rank < 0 ||
-        rank >= world) {
+    char extra = 0;  // anything after WORLD
+    if (std::sscanf(f.shard.c_str(), "%d/%d%c", &rank, &world, &extra) != 2 || world < 1 ||
+        rank < 0 || rank >= world) {
       return Status::InvalidArgument("--shard \"" + f.shard +
                                      "\": expected RANK/WORLD with 0 <= RANK < WORLD");
     }

@@ -54,6 +54,11 @@ const char* EnvOr(const char* name) {
 // taken from it (DLPack capsules hold the memory itself, not this).
 using SharedCheckpoint = std::shared_ptr<const LoadedCheckpoint>;
 
+// "host" or "cuda:N": where a checkpoint's tensors are.
+std::string DeviceName(const LoadedCheckpoint& c) {
+  return c.target() == LoadTarget::kCuda ? "cuda:" + std::to_string(c.device()) : "host";
+}
+
 class Tensor {
  public:
   Tensor(SharedCheckpoint ckpt, size_t index) : ckpt_(std::move(ckpt)), index_(index) {}
@@ -109,10 +114,7 @@ class Tensor {
     return "<granary.Tensor " + t().name + " " + std::string(DtypeName(t().dtype)) + "[" + shape +
            "] on " + Device() + ">";
   }
-  std::string Device() const {
-    return ckpt_->target() == LoadTarget::kCuda ? "cuda:" + std::to_string(ckpt_->device())
-                                                : "host";
-  }
+  std::string Device() const { return DeviceName(*ckpt_); }
 
  private:
   SharedCheckpoint ckpt_;
@@ -171,10 +173,7 @@ class Checkpoint {
     d["gbps"] = s.gbps();
     return d;
   }
-  std::string Device() const {
-    return ckpt_->target() == LoadTarget::kCuda ? "cuda:" + std::to_string(ckpt_->device())
-                                                : "host";
-  }
+  std::string Device() const { return DeviceName(*ckpt_); }
   uint64_t AllocatedBytes() const { return ckpt_->allocated_bytes(); }
   // The caller's buffer the tensors were loaded into, kept alive with this.
   py::object buffer;

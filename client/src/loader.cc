@@ -188,12 +188,11 @@ std::vector<Piece> CutPieces(const std::vector<SourceFile>& files, std::vector<P
         }
         Piece::Part* last = p->parts.empty() ? nullptr : &p->parts.back();
         if (last != nullptr && t.rows > 1 && pos == run_begin && stop == run_end &&
-            last->len == t.run && last->src + last->rows * t.pitch == pos &&
+            last->len == t.run && last->src + last->rows * last->pitch == pos &&
             last->dest + last->rows * t.run == dest) {
           ++last->rows;  // the next whole run of the same slice
-          last->pitch = t.pitch;
         } else {
-          p->parts.push_back({pos, stop - pos, dest, 1, 0});
+          p->parts.push_back({pos, stop - pos, dest, 1, t.pitch});
         }
         const uint64_t file_size = files[t.file].size;
         p->end = std::max(p->end, std::min(file_size, (stop + kBlock - 1) / kBlock * kBlock));

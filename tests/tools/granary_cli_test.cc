@@ -130,6 +130,9 @@ TEST_F(GranaryCliTest, LoadOneTensorParallelRankAndVerifyIt) {
   auto rank = Granary({"load", "/tp.safetensors", "--shard", "4/4", "--split", "q.*=0"});
   EXPECT_EXIT_CODE(rank, 1);
   EXPECT_NE(rank.err.find("--shard \"4/4\""), std::string::npos) << rank.err;
+  auto trailing = Granary({"load", "/tp.safetensors", "--shard", "1/4x", "--split", "q.*=0"});
+  EXPECT_EXIT_CODE(trailing, 1);
+  EXPECT_NE(trailing.err.find("RANK/WORLD"), std::string::npos) << trailing.err;
   auto rule = Granary({"load", "/tp.safetensors", "--shard", "0/2", "--split", "q.weight"});
   EXPECT_EXIT_CODE(rule, 1);
   EXPECT_NE(rule.err.find("PATTERN=DIM"), std::string::npos) << rule.err;
