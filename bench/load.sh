@@ -19,25 +19,48 @@
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
 # checkpoint is real bf16 weights repeated to size (make_big_checkpoint.py).
 #
-#   bash bench/load.sh [--gib N] [--device host|cuda:N]
+#   bash bench/load.sh [--gib N] [--device host|cuda:N] [--source DIR]
+#
+# --source DIR: the bf16 .safetensors files to repeat (default: the bf16
+# conversion of bench/make_safetensors.sh; a GPU machine that cannot fetch
+# gets a copy, see bench/gpu_session.sh). On a GPU, (a) and (b) are
+# gpu_copy_bench's read() of the whole file then one cudaMemcpy, and (c) its
+# pinned copies. Where no FUSE mount can be made, (a) says so.
+# GRANARY_BUILD_DIR: where bin/ is (default build).
 #
 # Needs root (FUSE, drop_caches) and the build (tools/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 gib=2
 device=host
+source=
 while (($#)); do
   case "$1" in
     --gib) gib="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
+    --source) source="$2"; shift 2 ;;
     *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 build="${GRANARY_BUILD_DIR:-build}"
-bin="$(pwd)/$build/bin"
-data=$(TFJS_TO_SAFETENSORS="$build/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
-big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
-[[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$data/bf16" "$big" "$gib" >&2
+[[ $build == /* ]] || build="$(pwd)/$build"
+bin="$build/bin"
+case "$device" in
+  host) gpu= ;;
+  cuda:[0-9]*) gpu="${device#cuda:}" ;;
+  *) echo "load.sh: --device is host or cuda:N, not $device" >&2; exit 2 ;;
+esac
+if [[ -n $source ]]; then
+  [[ -d $source ]] || { echo "load.sh: --source $source is not a folder" >&2; exit 2; }
+  out="${GRANARY_DATA_DIR:-bench/data}"
+  mkdir -p "$out"
+  big="$(cd "$out" && pwd)/big-${gib}GiB-from-$(basename "$source").safetensors"
+else
+  data=$(TFJS_TO_SAFETENSORS="$build/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
+  source="$data/bf16"
+  big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
+fi
+[[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$source" "$big" "$gib" >&2
 bytes=$(stat -c %s "$big")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/granary-load-XXXXXX")
@@ -52,15 +75,26 @@ trap cleanup EXIT
 g() { (cd "$work" && "$bin/granary" "$@"); }
 g put "$big" /big.safetensors >/dev/null 2>&1
 mkdir -p "$mnt"
-g mount "$mnt" >/dev/null
+have_fuse=1
+if ! g mount "$mnt" >/dev/null 2>"$work/mount.err"; then
+  have_fuse=0
+  echo "load.sh: no FUSE mount here, (a) is skipped: $(head -c 300 "$work/mount.err")" >&2
+fi
 
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+cold="cold"
+drop() {
+  sync
+  if ! echo 3 2>/dev/null > /proc/sys/vm/drop_caches; then
+    [[ $cold == cold ]] && echo "load.sh: cannot drop the page cache here: reads are warm" >&2
+    cold="WARM (the page cache could not be dropped)"
+  fi
+}
 # What a naive user does: the whole file into one buffer in memory (then one
 # cudaMemcpy, which (c) bounds).
 slurp='import sys; f = open(sys.argv[1], "rb", buffering=0); b = f.read(); assert len(b) > 0' 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0 [reuse]=0)
-pydir="$(pwd)/$build/python"
+declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0 [reuse]=0 [self]=0)
+pydir="$build/python"
 python="${GRANARY_PYTHON:-/usr/bin/python3}"
 pyload='
 import sys, time, granary
@@ -98,16 +132,29 @@ run() {  # run NAME: one cold measurement
   fi
   t0=$(date +%s.%N)
   case "$1" in
-    fuse) python3 -c "$slurp" "$mnt/big.safetensors" ;;
-    local) python3 -c "$slurp" "$big" ;;
+    fuse | local)
+      local file="$big"
+      [[ $1 == fuse ]] && file="$mnt/big.safetensors"
+      if [[ -n $gpu ]]; then
+        "$bin/gpu_copy_bench" file "$file" "$gpu" > /dev/null
+      else
+        python3 -c "$slurp" "$file"
+      fi
+      ;;
     load) g load /big.safetensors --device "$device" > "$work/load.out" ;;
     get) g get /big.safetensors - > /dev/null 2>&1 ;;
   esac
   t1=$(date +%s.%N)
   total[$1]=$(awk -v s="${total[$1]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
+  if [[ $1 == load ]]; then  # the loader's own clock: no process start, no CUDA context
+    local own
+    own=$(sed -n 's/.* in \([0-9.]*\) s: .*/\1/p' "$work/load.out" | head -1)
+    total[self]=$(awk -v s="${total[self]}" -v d="$own" 'BEGIN { print s + d }')
+  fi
 }
 for round in 1 2; do
   if ((round == 1)); then order="fuse local get load"; else order="load get local fuse"; fi
+  ((have_fuse)) || order="${order//fuse/}"
   if ((have_py)); then
     if ((round == 1)); then order="$order py"; else order="py $order"; fi
     if [[ $device == host ]]; then
@@ -118,17 +165,24 @@ for round in 1 2; do
 done
 gbps() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.2f", 2 * b / t / 1e9 }'; }
 h2d="n/a (no GPU: host target)"
-if [[ $device == cuda* ]] && command -v nvidia-smi >/dev/null; then
-  h2d="see tests/gpu (pinned H2D) on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+h2d_gbps=
+if [[ -n $gpu ]]; then
+  read -r _ h2d_gbps gpu_name < <("$bin/gpu_copy_bench" h2d "$bytes" "$gpu")
+  h2d="$h2d_gbps ($gpu_name)"
 fi
-echo "# load of ${bytes} bytes (real bf16 weights, ${gib} GiB), device $device, cold, 2 rounds ABBA"
+fuse_gbps="n/a (no FUSE mount here)"
+((have_fuse)) && fuse_gbps=$(gbps "${total[fuse]}")
+naive="read() whole"
+[[ -n $gpu ]] && naive="read() whole, then one cudaMemcpy"
+echo "# load of ${bytes} bytes (real bf16 weights from $(basename "$source"), ${gib} GiB), device $device, $cold, 2 rounds ABBA"
 echo
 echo "| path | GB/s |"
 echo "|---|---:|"
-echo "| (a) read through the FUSE mount | $(gbps "${total[fuse]}") |"
-echo "| (b) read from a local file | $(gbps "${total[local]}") |"
+echo "| (a) through the FUSE mount: $naive | $fuse_gbps |"
+echo "| (b) from a local file: $naive | $(gbps "${total[local]}") |"
 echo "| (c) pinned host-to-device | $h2d |"
 echo "| (d) granary load | $(gbps "${total[load]}") |"
+echo "| (d) as timed by the loader (no process start or CUDA context) | $(gbps "${total[self]}") |"
 echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
 if ((have_py)); then
   echo "| (f) granary.load from Python, + torch.from_dlpack where installed (after imports) | $(gbps "${total[py]}") |"
@@ -142,8 +196,14 @@ read -r _ t4k _ _ _ thuge _ tagain < <("$bin/first_touch" "$bytes")
 echo "fresh memory, first write: ${t4k} GB/s (4 KiB pages), ${thuge} GB/s (huge pages);" \
      "memory already written: ${tagain} GB/s"
 echo
-awk -v a="${total[fuse]}" -v d="${total[load]}" -v e="${total[get]}" \
-  'BEGIN { printf "(d) / (a): %.2fx; (d) / (e): %.0f%%\n", a / d, 100 * e / d }'
+if ((have_fuse)); then
+  awk -v a="${total[fuse]}" -v d="${total[load]}" 'BEGIN { printf "(d) / (a): %.2fx\n", a / d }'
+fi
+awk -v d="${total[load]}" -v e="${total[get]}" 'BEGIN { printf "(d) / (e): %.0f%%\n", 100 * e / d }'
+if [[ -n $h2d_gbps ]]; then  # the target: the lesser of the link and the cluster
+  awk -v d="$(gbps "${total[load]}")" -v e="$(gbps "${total[get]}")" -v c="$h2d_gbps" \
+    'BEGIN { m = c < e ? c : e; printf "(d) / min((c), (e)): %.0f%%\n", 100 * d / m }'
+fi
 echo
 echo "last granary load:"
 sed 's/^/    /' "$work/load.out"

@@ -34,6 +34,10 @@ Status WriteFile(const std::string& path, const std::string& text) {
 }  // namespace
 
 TestCluster::TestCluster(TestClusterOptions options) : options_(std::move(options)) {
+  // GRANARY_BIN_DIR in the environment: binaries copied elsewhere (a GPU
+  // machine gets this build's binaries, not its folder; bench/gpu_session.sh).
+  const char* env_bin = std::getenv("GRANARY_BIN_DIR");
+  if (options_.bin_dir.empty() && env_bin && *env_bin) options_.bin_dir = env_bin;
   if (options_.bin_dir.empty()) options_.bin_dir = GRANARY_BIN_DIR;
 }
 
