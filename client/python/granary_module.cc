@@ -17,9 +17,11 @@
 
 #include <cstdlib>
 #include <map>
-#include <tuple>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "granary/client.h"
@@ -175,8 +177,10 @@ class Checkpoint {
   }
   std::string Device() const { return DeviceName(*ckpt_); }
   uint64_t AllocatedBytes() const { return ckpt_->allocated_bytes(); }
-  // The caller's buffer the tensors were loaded into, kept alive with this.
+  // The caller's buffer and destinations the tensors were loaded into, kept
+  // alive with this.
   py::object buffer;
+  py::object into;
 
  private:
   SharedCheckpoint ckpt_;
@@ -219,6 +223,89 @@ std::pair<void*, uint64_t> BufferOf(const py::object& buffer, bool cuda, Py_buff
   return {view->buf, static_cast<uint64_t>(view->len)};
 }
 
+// The checkpoint dtype a caller's memory declares, where it declares one:
+// torch's dtype, or the element of a buffer's format or a CUDA array's
+// typestr. Bytes (uint8, or no type) take any tensor: nullopt.
+std::optional<Dtype> DeclaredDtype(std::string_view kind) {
+  static const std::map<std::string_view, Dtype> kNames = {
+      {"torch.float16", Dtype::kF16},  {"torch.bfloat16", Dtype::kBF16},
+      {"torch.float32", Dtype::kF32},  {"torch.float64", Dtype::kF64},
+      {"torch.int8", Dtype::kI8},      {"torch.int16", Dtype::kI16},
+      {"torch.int32", Dtype::kI32},    {"torch.int64", Dtype::kI64},
+      {"torch.uint16", Dtype::kU16},   {"torch.uint32", Dtype::kU32},
+      {"torch.uint64", Dtype::kU64},   {"torch.bool", Dtype::kBool},
+      {"torch.float8_e4m3fn", Dtype::kF8_E4M3}, {"torch.float8_e5m2", Dtype::kF8_E5M2},
+      // Python buffer formats (struct module letters) and typestr kinds.
+      {"e", Dtype::kF16}, {"f", Dtype::kF32}, {"d", Dtype::kF64}, {"b", Dtype::kI8},
+      {"h", Dtype::kI16}, {"H", Dtype::kU16}, {"i", Dtype::kI32}, {"I", Dtype::kU32},
+      {"q", Dtype::kI64}, {"Q", Dtype::kU64}, {"l", Dtype::kI64}, {"L", Dtype::kU64},
+      {"?", Dtype::kBool},
+      {"f2", Dtype::kF16}, {"f4", Dtype::kF32}, {"f8", Dtype::kF64}, {"i1", Dtype::kI8},
+      {"i2", Dtype::kI16}, {"u2", Dtype::kU16}, {"i4", Dtype::kI32}, {"u4", Dtype::kU32},
+      {"i8", Dtype::kI64}, {"u8", Dtype::kU64}, {"b1", Dtype::kBool}};
+  auto it = kNames.find(kind);
+  if (it == kNames.end()) return std::nullopt;
+  return it->second;
+}
+
+// A caller's memory for one tensor (`into`): a torch tensor (CPU or CUDA;
+// through data_ptr(), which a parameter that requires grad allows, where
+// its __cuda_array_interface__ does not), any object with
+// __cuda_array_interface__, a writable C-contiguous buffer (NumPy), or a
+// (pointer, bytes) pair. `views` pins buffers until released.
+TensorDestination DestinationOf(const std::string& name, const py::object& obj, bool cuda,
+                                std::vector<std::unique_ptr<Py_buffer, void (*)(Py_buffer*)>>* views) {
+  const std::string what = "into[\"" + name + "\"]";
+  const bool is_torch = py::hasattr(obj, "data_ptr") && py::hasattr(obj, "is_contiguous") &&
+                        py::hasattr(obj, "element_size") && py::hasattr(obj, "is_cuda");
+  if (is_torch) {
+    if (!obj.attr("is_contiguous")().cast<bool>()) throw py::value_error(what + " is not contiguous");
+    if (obj.attr("is_cuda").cast<bool>() != cuda) {
+      throw py::value_error(what + (cuda ? " is in host memory; the load is onto a GPU"
+                                         : " is GPU memory; load with device=\"cuda:N\""));
+    }
+    TensorDestination d;
+    d.data = reinterpret_cast<void*>(obj.attr("data_ptr")().cast<uintptr_t>());
+    d.bytes = obj.attr("numel")().cast<uint64_t>() * obj.attr("element_size")().cast<uint64_t>();
+    d.dtype = DeclaredDtype(py::str(obj.attr("dtype")).cast<std::string>());
+    return d;
+  }
+  if (py::hasattr(obj, "__cuda_array_interface__") || py::isinstance<py::tuple>(obj) || cuda) {
+    Py_buffer unused;
+    bool have_view = false;
+    TensorDestination d;
+    try {
+      std::tie(d.data, d.bytes) = BufferOf(obj, cuda, &unused, &have_view);
+    } catch (py::value_error& e) {
+      throw py::value_error(what + ": " + e.what());
+    }
+    if (py::hasattr(obj, "__cuda_array_interface__")) {
+      const std::string typestr = obj.attr("__cuda_array_interface__")["typestr"].cast<std::string>();
+      if (typestr.size() > 1) d.dtype = DeclaredDtype(std::string_view(typestr).substr(1));
+    }
+    return d;
+  }
+  auto view = std::unique_ptr<Py_buffer, void (*)(Py_buffer*)>(new Py_buffer, [](Py_buffer* v) {
+    PyBuffer_Release(v);
+    delete v;
+  });
+  if (PyObject_GetBuffer(obj.ptr(), view.get(), PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) !=
+      0) {
+    view.release();
+    throw py::error_already_set();
+  }
+  TensorDestination d;
+  d.data = view->buf;
+  d.bytes = static_cast<uint64_t>(view->len);
+  if (view->format != nullptr) {
+    std::string_view f = view->format;
+    if (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f.remove_prefix(1);
+    d.dtype = DeclaredDtype(f);
+  }
+  views->push_back(std::move(view));
+  return d;
+}
+
 py::dict InfoDict(const FileInfo& i) {
   py::dict d;
   d["inode"] = i.inode;
@@ -245,7 +332,7 @@ class PyClient {
 
   Checkpoint Load(const std::string& path, const std::string& device, const std::string& tensors,
                   int rank, int world, py::object split, int reads_in_flight, int piece_mib,
-                  py::object buffer) {
+                  py::object buffer, py::object into) {
     LoadOptions o;
     Check(ParseLoadDevice(device, &o));
     o.tensors = tensors;
@@ -281,6 +368,17 @@ class PyClient {
     }
     std::unique_ptr<Py_buffer, void (*)(Py_buffer*)> held(have_view ? &view : nullptr,
                                                           PyBuffer_Release);
+    std::vector<std::unique_ptr<Py_buffer, void (*)(Py_buffer*)>> into_views;
+    if (!into.is_none()) {
+      if (!py::isinstance<py::dict>(into)) {
+        throw py::type_error("into: expected {tensor name: memory}, got " + std::string(py::repr(into)));
+      }
+      for (auto [key, value] : into.cast<py::dict>()) {
+        const std::string name = py::str(key);
+        o.into[name] = DestinationOf(name, py::reinterpret_borrow<py::object>(value),
+                                     o.target == LoadTarget::kCuda, &into_views);
+      }
+    }
     LoadedCheckpoint loaded;
     {
       py::gil_scoped_release release;
@@ -288,6 +386,7 @@ class PyClient {
     }
     Checkpoint c(std::move(loaded));
     c.buffer = buffer;
+    c.into = into;
     return c;
   }
 
@@ -443,7 +542,7 @@ PYBIND11_MODULE(granary, m) {
       .def("load", &PyClient::Load, py::arg("path"), py::arg("device") = "host",
            py::arg("tensors") = "", py::arg("rank") = 0, py::arg("world") = 1,
            py::arg("split") = py::none(), py::arg("reads_in_flight") = 8, py::arg("piece_mib") = 8,
-           py::arg("buffer") = py::none(),
+           py::arg("buffer") = py::none(), py::arg("into") = py::none(),
            "Loads a .safetensors file, a sharded checkpoint (its index, or its folder) or any "
            "file into memory on `device` (\"host\", \"cuda\", \"cuda:N\"). `tensors`: "
            "comma-separated glob patterns of the names to load (default: all). Tensor "
@@ -451,7 +550,12 @@ PYBIND11_MODULE(granary, m) {
            "match wins) is cut along dim into `world` equal parts and only part `rank` is "
            "loaded; the others load whole. `buffer`: memory to load into instead of a new "
            "allocation (a CUDA tensor, a writable host buffer such as a NumPy array, or a "
-           "(pointer, bytes) pair); it must outlive the tensors made from the checkpoint.")
+           "(pointer, bytes) pair); it must outlive the tensors made from the checkpoint. `into`: "
+           "{tensor name: memory} for tensors that go to memory the caller has (a model's "
+           "parameters: dict(model.named_parameters()) with torch): a torch tensor, a CUDA "
+           "array, a writable buffer or a (pointer, bytes) pair of the tensor's size (this "
+           "rank's part when split) and, where it has one, its dtype (uint8 takes any). The "
+           "other tensors go to the allocation or `buffer`.")
       .def("read", &PyClient::Read, py::arg("path"), py::arg("offset") = 0, py::arg("length") = -1,
            "bytes of a file (from offset, length bytes or to the end)")
       .def("write", &PyClient::Write, py::arg("path"), py::arg("data"), py::arg("replicas") = 0,
@@ -466,15 +570,16 @@ PYBIND11_MODULE(granary, m) {
       "load",
       [](const std::string& path, const std::string& device, const std::string& tensors, int rank,
          int world, py::object split, int reads_in_flight, int piece_mib, py::object buffer,
-         py::object meta, py::object key_file) {
+         py::object into, py::object meta, py::object key_file) {
         PyClient client = Connect(std::move(meta), std::move(key_file));
         // The checkpoint owns its memory: the connection can go.
         return client.Load(path, device, tensors, rank, world, std::move(split), reads_in_flight,
-                           piece_mib, std::move(buffer));
+                           piece_mib, std::move(buffer), std::move(into));
       },
       py::arg("path"), py::arg("device") = "host", py::arg("tensors") = "", py::arg("rank") = 0,
       py::arg("world") = 1, py::arg("split") = py::none(), py::arg("reads_in_flight") = 8,
-      py::arg("piece_mib") = 8, py::arg("buffer") = py::none(), py::arg("meta") = py::none(),
+      py::arg("piece_mib") = 8, py::arg("buffer") = py::none(), py::arg("into") = py::none(),
+      py::arg("meta") = py::none(),
       py::arg("key_file") = py::none(),
       "connect(meta, key_file).load(path, ...) in one call");
   m.def("connect", &Connect, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),

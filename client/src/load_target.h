@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "common/status.h"
 #include "granary/loader.h"
@@ -46,6 +47,11 @@ class LoadTargetBackend {
   virtual DLDevice dl_device() const = 0;
   // Copies n bytes at `src` (target memory) to host memory at `dst`.
   virtual Status ToHost(void* dst, const void* src, size_t n) = 0;
+  // INVALID_ARGUMENT, naming `what`, when a caller's memory at p cannot take
+  // copies from this target's lanes (a GPU target: not on its device).
+  virtual Status CheckDestination(const void* p, uint64_t n, const std::string& what) {
+    return Status::Ok();
+  }
 };
 
 std::unique_ptr<LoadTargetBackend> HostTarget();

@@ -124,6 +124,20 @@ class Cuda final : public LoadTargetBackend {
     return std::unique_ptr<CopyLane>(std::move(lane));
   }
   DLDevice dl_device() const override { return DLDevice{kDLCUDA, device_}; }
+  Status CheckDestination(const void* p, uint64_t n, const std::string& what) override {
+    cudaPointerAttributes attr{};
+    if (auto e = cudaPointerGetAttributes(&attr, p); e != cudaSuccess) {
+      return CudaError(e, "cudaPointerGetAttributes of " + what);
+    }
+    const bool on_device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+    if (!on_device || attr.device != device_) {
+      return Status::InvalidArgument(
+          what + " is " +
+          (on_device ? "memory of cuda:" + std::to_string(attr.device) : std::string("host memory")) +
+          "; the load is onto cuda:" + std::to_string(device_));
+    }
+    return Status::Ok();
+  }
   Status ToHost(void* dst, const void* src, size_t n) override {
     if (auto e = cudaSetDevice(device_); e != cudaSuccess) return CudaError(e, "cudaSetDevice");
     if (auto e = cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost); e != cudaSuccess) {

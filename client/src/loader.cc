@@ -41,7 +41,7 @@ struct Placed {
   uint64_t run;
   uint64_t rows;
   uint64_t pitch;
-  uint64_t dest;  // offset in the destination
+  uint64_t dest;  // address in the destination (an offset in the allocation until it is made)
 };
 
 // One read: [begin, end) of a file, and the tensor parts in it. A part is
@@ -53,7 +53,7 @@ struct Piece {
   struct Part {
     uint64_t src;  // file offset
     uint64_t len;
-    uint64_t dest;
+    uint64_t dest;  // address
     uint64_t rows = 1;
     uint64_t pitch = 0;
   };
@@ -248,6 +248,40 @@ Status PlaceTensor(const TensorInfo& t, size_t f, const LoadOptions& o, uint64_t
   return Status::Ok();
 }
 
+// A caller's destination for tensor `t` (placed as `loaded`), checked before
+// any read.
+Status CheckDestination(const TensorDestination& d, const LoadedTensor& loaded,
+                        client::LoadTargetBackend& backend) {
+  const std::string what = "the destination of tensor \"" + loaded.name + "\"";
+  if (d.data == nullptr) return Status::InvalidArgument(what + " is a null pointer");
+  if (d.bytes != loaded.bytes) {
+    return Status::InvalidArgument(what + " holds " + std::to_string(d.bytes) +
+                                   " bytes; the tensor" +
+                                   (loaded.split_dim >= 0 ? "'s part for this rank" : "") +
+                                   " is " + std::to_string(loaded.bytes));
+  }
+  if (d.dtype && *d.dtype != loaded.dtype) {
+    return Status::InvalidArgument(what + " is " + std::string(DtypeName(*d.dtype)) +
+                                   "; the tensor is " + std::string(DtypeName(loaded.dtype)));
+  }
+  return backend.CheckDestination(d.data, d.bytes, what);
+}
+
+// Two destinations that share bytes would each get the other's tensor.
+Status CheckNoOverlap(const std::unordered_map<std::string, TensorDestination>& into) {
+  std::vector<std::pair<uintptr_t, const std::string*>> starts;
+  for (const auto& [name, d] : into) starts.push_back({reinterpret_cast<uintptr_t>(d.data), &name});
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 1; i < starts.size(); ++i) {
+    const uint64_t prev_bytes = into.at(*starts[i - 1].second).bytes;
+    if (starts[i - 1].first + prev_bytes > starts[i].first) {
+      return Status::InvalidArgument("the destinations of tensors \"" + *starts[i - 1].second +
+                                     "\" and \"" + *starts[i].second + "\" overlap");
+    }
+  }
+  return Status::Ok();
+}
+
 DLDataType ToDLType(Dtype d) {
   switch (d) {
     case Dtype::kF16: return {kDLFloat, 16, 1};
@@ -363,28 +397,56 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
   out.stats_.header_seconds = Since(start);
 
   // 2. The selected tensors' places in the destination.
+  // A tensor with a caller's destination goes there; the others share the
+  // allocation (or `buffer`), each 256-byte aligned.
   const std::vector<std::string> patterns = SplitPatterns(options.tensors);
   std::vector<Placed> placed;
+  std::vector<size_t> pooled;  // indices of the tensors in the allocation
   uint64_t total = 0;
+  size_t destinations_used = 0;
   for (size_t f = 0; f < files.size(); ++f) {
     for (const TensorInfo& t : files[f].tensors) {
       if (!Selected(patterns, t.name)) continue;
-      total = (total + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
       LoadedTensor loaded{t.name, t.dtype, t.shape, nullptr, t.end - t.begin, files[f].path};
       Placed p;
-      RETURN_IF_ERROR(PlaceTensor(t, f, options, total, &p, &loaded).WithContext(files[f].path));
+      RETURN_IF_ERROR(PlaceTensor(t, f, options, 0, &p, &loaded).WithContext(files[f].path));
+      if (auto it = options.into.find(t.name); it != options.into.end()) {
+        RETURN_IF_ERROR(CheckDestination(it->second, loaded, *backend));
+        loaded.data = it->second.data;
+        p.dest = reinterpret_cast<uintptr_t>(it->second.data);
+        ++destinations_used;
+      } else {
+        total = (total + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
+        p.dest = total;
+        total += loaded.bytes;
+        pooled.push_back(placed.size());
+      }
       placed.push_back(p);
-      total += loaded.bytes;
       out.tensors_.push_back(std::move(loaded));
     }
   }
   if (!patterns.empty() && out.tensors_.empty()) {
     return Status::NotFound(path + ": no tensor matches \"" + options.tensors + "\"");
   }
+  if (destinations_used != options.into.size()) {
+    std::set<std::string_view> loaded_names;
+    for (const auto& t : out.tensors_) loaded_names.insert(t.name);
+    for (const auto& [name, d] : options.into) {
+      if (!loaded_names.count(name)) {
+        return Status::NotFound(path + ": a destination is given for tensor \"" + name +
+                                "\", which " +
+                                (patterns.empty() ? "the checkpoint does not have"
+                                                  : "is not selected by \"" + options.tensors + "\""));
+      }
+    }
+  }
+  RETURN_IF_ERROR(CheckNoOverlap(options.into));
 
-  // 3. The destination.
-  uint8_t* base;
-  if (options.buffer != nullptr) {
+  // 3. The allocation, for the tensors without a destination of their own.
+  uint8_t* base = nullptr;
+  if (pooled.empty()) {
+    // Every tensor has its own destination (or there are none).
+  } else if (options.buffer != nullptr) {
     // Tensors start 256-byte aligned in memory, wherever the buffer starts.
     const uint64_t pad =
         (kTensorAlign - reinterpret_cast<uintptr_t>(options.buffer) % kTensorAlign) % kTensorAlign;
@@ -393,13 +455,17 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
                                      " bytes; the selected tensors need " +
                                      std::to_string(total + pad) + " at its address");
     }
+    RETURN_IF_ERROR(backend->CheckDestination(options.buffer, options.buffer_bytes, "the buffer"));
     base = static_cast<uint8_t*>(options.buffer) + pad;
   } else {
     ASSIGN_OR_RETURN(out.memory_, backend->Allocate(total));
     out.allocated_ = total;
     base = static_cast<uint8_t*>(out.memory_.get());
   }
-  for (size_t i = 0; i < out.tensors_.size(); ++i) out.tensors_[i].data = base + placed[i].dest;
+  for (size_t i : pooled) {
+    placed[i].dest += reinterpret_cast<uintptr_t>(base);
+    out.tensors_[i].data = reinterpret_cast<void*>(placed[i].dest);
+  }
 
   // 4. Reads in flight, each followed by its copies.
   const std::vector<Piece> pieces = CutPieces(files, placed, options.piece_bytes);
@@ -451,9 +517,9 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
       t0 = Clock::now();
       for (const Piece::Part& part : p.parts) {
         const uint8_t* src = *buf + (part.src - p.begin);
-        st = part.rows == 1 ? (*lane)->Copy(base + part.dest, src, part.len)
-                            : (*lane)->CopyRows(base + part.dest, src, part.len, part.pitch,
-                                                part.rows);
+        auto* dest = reinterpret_cast<uint8_t*>(part.dest);
+        st = part.rows == 1 ? (*lane)->Copy(dest, src, part.len)
+                            : (*lane)->CopyRows(dest, src, part.len, part.pitch, part.rows);
         if (!st.ok()) break;
       }
       if (st.ok()) st = (*lane)->Submit();

@@ -2,8 +2,9 @@
 //   build/bin/loader_gpu_test
 // Loads a synthetic checkpoint (and, with GRANARY_SAFETENSORS_DIR set, the
 // real bf16 weights) from a local test cluster into cuda:0, copies every
-// tensor back and compares it; reports pinned host-to-device bandwidth and
-// the loader's GB/s for bench/load.sh's table.
+// tensor back and compares it; tensor-parallel slices and per-tensor
+// destinations in device memory; reports pinned host-to-device bandwidth and
+// the loader's GB/s.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -109,6 +110,39 @@ TEST(LoaderGpu, TensorParallelSlicesMatchTheHostTarget) {
           << t.name << " rank " << rank;
     }
   }
+}
+
+// A tensor with a destination of its own lands there (cudaMalloc'ed by the
+// caller, as a model's parameters are); a host pointer given for a GPU load
+// is refused by name before any read.
+TEST(LoaderGpu, TensorsLandInTheCallersDeviceMemory) {
+  if (!HaveGpu()) GTEST_SKIP() << "no GPU visible";
+  ASSERT_OK_AND_ASSIGN(auto cluster, TestCluster::Start({.chunkservers = 3}));
+  ASSERT_OK_AND_ASSIGN(auto client, cluster->Connect());
+  const std::vector<uint8_t> data = SyntheticCheckpoint(8 << 20);
+  ASSERT_OK(WriteFile(*client, "/into.safetensors", data));
+  auto header = ParseSafetensorsHeader(data, data.size());
+  ASSERT_TRUE(header.ok());
+  const TensorInfo& first = header->tensors[0];
+  const uint64_t n = first.end - first.begin;
+  void* dev = nullptr;
+  ASSERT_EQ(cudaMalloc(&dev, n), cudaSuccess);
+  LoadOptions o;
+  ASSERT_OK(ParseLoadDevice("cuda:0", &o));
+  o.into[first.name] = {dev, n, first.dtype};
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client, "/into.safetensors", o));
+  EXPECT_EQ(loaded.tensors()[0].data, dev);
+  std::vector<uint8_t> back(n);
+  ASSERT_EQ(cudaMemcpy(back.data(), dev, n, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(std::memcmp(back.data(), data.data() + first.begin, n), 0);
+  std::vector<uint8_t> host(n);
+  o.into[first.name] = {host.data(), n, first.dtype};
+  auto r = LoadCheckpoint(*client, "/into.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("is host memory; the load is onto cuda:0"),
+            std::string::npos)
+      << r.status().ToString();
+  cudaFree(dev);
 }
 
 }  // namespace

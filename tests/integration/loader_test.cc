@@ -317,6 +317,77 @@ TEST_F(Loader, SplitsThatCannotBeMadeAreRefusedByName) {
   EXPECT_EQ(ok.tensors()[1].split_dim, -1);  // no rule names it: whole
 }
 
+// A model's parameters allocated before the load: the tensors named in
+// `into` land at the caller's pointers (whole, or this rank's part), and
+// only the others take room in the allocation.
+TEST_F(Loader, TensorsLandInTheCallersDestinations) {
+  const std::vector<TensorSpec> specs = {
+      {"a.weight", Dtype::kBF16, {512, 1100}},  // more than one piece
+      {"a.bias", Dtype::kF32, {300}},
+      {"b.weight", Dtype::kF16, {64, 96}},
+  };
+  const std::vector<uint8_t> file = RandomCheckpoint(specs);
+  ASSERT_OK(WriteFile(*client_, "/into.safetensors", file));
+  const auto whole = TensorsOf(file);
+  std::vector<uint8_t> a_weight(whole.at("a.weight").size());
+  std::vector<uint8_t> b_weight(whole.at("b.weight").size() / 2 + 1);  // rank 1 of 2, +1 to shift
+  LoadOptions o;
+  o.piece_bytes = 1 << 20;
+  o.world = 2;
+  o.rank = 1;
+  o.split = {{"b.weight", 1}};
+  o.into["a.weight"] = {a_weight.data(), a_weight.size(), Dtype::kBF16};
+  o.into["b.weight"] = {b_weight.data() + 1, b_weight.size() - 1, std::nullopt};  // unaligned
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/into.safetensors", o));
+  ASSERT_EQ(loaded.tensors().size(), 3u);
+  EXPECT_EQ(loaded.tensors()[0].data, a_weight.data());
+  EXPECT_EQ(loaded.tensors()[2].data, b_weight.data() + 1);
+  EXPECT_EQ(a_weight, whole.at("a.weight"));
+  const std::vector<uint8_t> part = Slice(whole.at("b.weight"), specs[2], 1, 1, 2);
+  EXPECT_EQ(std::memcmp(b_weight.data() + 1, part.data(), part.size()), 0);
+  // Only a.bias is in the allocation.
+  EXPECT_EQ(loaded.allocated_bytes(), 1200u);
+  EXPECT_EQ(std::memcmp(loaded.tensors()[1].data, whole.at("a.bias").data(), 1200), 0);
+
+  // Every tensor with a destination: no allocation at all.
+  std::vector<uint8_t> bias(1200);
+  o.into["a.bias"] = {bias.data(), bias.size(), Dtype::kF32};
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint none, LoadCheckpoint(*client_, "/into.safetensors", o));
+  EXPECT_EQ(none.allocated_bytes(), 0u);
+  EXPECT_EQ(bias, whole.at("a.bias"));
+}
+
+TEST_F(Loader, WrongDestinationsAreRefusedByName) {
+  const std::vector<TensorSpec> specs = {{"w", Dtype::kF32, {8, 16}}, {"b", Dtype::kF32, {16}}};
+  ASSERT_OK(WriteFile(*client_, "/into-bad.safetensors", RandomCheckpoint(specs)));
+  std::vector<uint8_t> mem(4096);
+  auto refused = [&](const LoadOptions& o, auto code, const std::string& says) {
+    auto r = LoadCheckpoint(*client_, "/into-bad.safetensors", o);
+    ASSERT_FALSE(r.ok()) << says;
+    EXPECT_EQ(r.status().code(), code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(says), std::string::npos) << r.status().ToString();
+  };
+  LoadOptions o;
+  o.into["w"] = {mem.data(), 500, std::nullopt};
+  refused(o, proto::INVALID_ARGUMENT, "tensor \"w\" holds 500 bytes; the tensor is 512");
+  o.into["w"] = {mem.data(), 512, Dtype::kBF16};
+  refused(o, proto::INVALID_ARGUMENT, "tensor \"w\" is BF16; the tensor is F32");
+  o.into["w"] = {nullptr, 512, std::nullopt};
+  refused(o, proto::INVALID_ARGUMENT, "tensor \"w\" is a null pointer");
+  o.into["w"] = {mem.data(), 512, Dtype::kF32};
+  o.into["b"] = {mem.data() + 500, 64, Dtype::kF32};
+  refused(o, proto::INVALID_ARGUMENT, "overlap");
+  o.into.erase("b");
+  o.into["wq"] = {mem.data() + 1024, 64, std::nullopt};
+  refused(o, proto::NOT_FOUND, "tensor \"wq\", which the checkpoint does not have");
+  o.into.erase("wq");
+  o.into["b"] = {mem.data() + 1024, 64, std::nullopt};
+  o.tensors = "w";
+  refused(o, proto::NOT_FOUND, "tensor \"b\", which is not selected by \"w\"");
+  o.tensors = "";
+  ASSERT_OK(LoadCheckpoint(*client_, "/into-bad.safetensors", o).status());
+}
+
 TEST_F(Loader, ShardedCheckpointByItsIndex) {
   const std::string dir = DataDir();
   if (dir.empty()) GTEST_SKIP() << "GRANARY_SAFETENSORS_DIR not set (bench/make_safetensors.sh)";

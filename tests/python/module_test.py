@@ -153,6 +153,37 @@ class Module(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "device"):
             self.client.load("/synthetic.safetensors", device="cuda:0", buffer=buf)
 
+    def test_load_into_a_models_own_arrays(self):
+        # Parameters allocated before the load: each lands in its own array.
+        weight = np.empty((3, 1024, 1024), np.float32)
+        index = np.empty((7, 3), np.int64)
+        raw = bytearray(4096 * 33)  # bytes take any tensor
+        ckpt = self.client.load("/synthetic.safetensors", into={
+            "layers.0.weight": weight, "layers.1.index": index, "embed.table": raw})
+        np.testing.assert_array_equal(weight, self.arrays["layers.0.weight"][1])
+        np.testing.assert_array_equal(index, self.arrays["layers.1.index"][1])
+        self.assertEqual(bytes(raw), self.arrays["embed.table"][1].tobytes())
+        self.assertEqual(ckpt["layers.0.weight"].data_ptr, weight.ctypes.data)
+        # Only the one tensor without a destination is in the allocation.
+        self.assertEqual(ckpt.allocated_bytes, self.arrays["layers.1.weight"][1].nbytes)
+        np.testing.assert_array_equal(np.from_dlpack(ckpt["layers.1.weight"]),
+                                      self.arrays["layers.1.weight"][1])
+
+    def test_wrong_destinations_name_the_tensor(self):
+        path = "/synthetic.safetensors"
+        with self.assertRaisesRegex(ValueError, r'tensor "layers.1.index" holds 84 bytes; the '
+                                                r'tensor is 168'):
+            self.client.load(path, into={"layers.1.index": np.empty(21, np.int32)})
+        with self.assertRaisesRegex(ValueError, r'tensor "layers.1.index" is F64; the tensor is I64'):
+            self.client.load(path, into={"layers.1.index": np.empty(21, np.float64)})
+        with self.assertRaisesRegex(FileNotFoundError, r'tensor "layers.9.weight", which the '
+                                                       r'checkpoint does not have'):
+            self.client.load(path, into={"layers.9.weight": np.empty(4, np.uint8)})
+        with self.assertRaisesRegex(TypeError, "into: expected"):
+            self.client.load(path, into=[np.empty(4)])
+        with self.assertRaisesRegex(ValueError, r'into\["layers.1.index"\]'):
+            self.client.load(path, device="cuda:0", into={"layers.1.index": np.empty(21, np.int64)})
+
     def test_arrays_keep_the_memory_alive_after_the_checkpoint_is_gone(self):
         ckpt = self.client.load("/synthetic.safetensors")
         got = np.from_dlpack(ckpt["layers.0.weight"])
@@ -300,6 +331,19 @@ class Module(unittest.TestCase):
             self.assertEqual(tuple(t.shape), ckpt[name].shape, name)
             self.assertEqual(t.data_ptr(), ckpt[name].data_ptr, name)
             self.assertEqual(t.reshape(-1).view(torch.uint8).numpy().tobytes(), raw, name)
+        # A model's parameters (they require grad) as destinations, by name.
+        params = {name: torch.nn.Parameter(torch.empty(ckpt[name].shape,
+                                                       dtype=dtypes[ckpt[name].dtype]))
+                  for name in expected if ckpt[name].dtype in ("BF16", "F32")}
+        self.assertTrue(params)
+        self.client.load("/real.safetensors", into=params)
+        for name, p in params.items():
+            self.assertEqual(p.detach().reshape(-1).view(torch.uint8).numpy().tobytes(),
+                             expected[name], name)
+        wrong = {name: torch.empty(p.shape, dtype=torch.float16) for name, p in params.items()
+                 if p.dtype == torch.bfloat16}
+        with self.assertRaisesRegex(ValueError, "is F16; the tensor is BF16"):
+            self.client.load("/real.safetensors", into=wrong)
 
 
 if __name__ == "__main__":

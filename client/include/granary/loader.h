@@ -33,8 +33,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "granary/client.h"
@@ -59,6 +61,16 @@ struct SplitRule {
   int dim = 0;          // negative counts from the last dimension
 };
 
+// Where one tensor goes when the caller already has memory for it (a model
+// whose parameters were allocated before the load, as inference servers
+// build them): `bytes` must equal the tensor's (this rank's part when it is
+// split), and a `dtype`, when given, its dtype.
+struct TensorDestination {
+  void* data = nullptr;  // device memory for kCuda
+  uint64_t bytes = 0;
+  std::optional<Dtype> dtype;
+};
+
 struct LoadOptions {
   LoadTarget target = LoadTarget::kHost;
   int device = 0;  // CUDA device ordinal
@@ -77,6 +89,13 @@ struct LoadOptions {
   // caller keeps it alive as long as the tensors are used.
   void* buffer = nullptr;
   uint64_t buffer_bytes = 0;
+  // Per-tensor destinations, by tensor name: these tensors are copied
+  // straight to their place and take no room in the allocation (or
+  // `buffer`), which holds only the others. Checked before any read: a name
+  // no selected tensor has is NOT_FOUND; a size or dtype that differs, a
+  // null pointer, destinations that overlap, or (kCuda) memory that is not
+  // on the device is INVALID_ARGUMENT. The caller keeps them alive.
+  std::unordered_map<std::string, TensorDestination> into;
 };
 
 struct LoadedTensor {
