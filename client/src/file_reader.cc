@@ -150,7 +150,10 @@ class ReaderState : public std::enable_shared_from_this<ReaderState> {
   std::map<uint64_t, std::shared_ptr<CachedBlock>> cache_;  // by global block
   uint64_t next_sequential_ = 0;  // offset a sequential reader asks for next
   uint64_t prefetched_until_ = 0;  // global blocks below this were prefetched
-  std::atomic<size_t> next_replica_{0};
+  // Where the round-robin over a chunk's replicas starts: the random trace
+  // id, so that many readers of one file (a fleet loading one checkpoint)
+  // do not all begin at each chunk's first replica.
+  std::atomic<size_t> next_replica_{trace_};
 };
 
 // Fetches and decodes blocks [first, first + dests.size()) of `chunk` from one
