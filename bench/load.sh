@@ -14,6 +14,9 @@
 #   (g) the same into memory already written: a buffer the caller reuses
 #       (granary.load(..., buffer=)), as a server swapping models does; the
 #       page cache is dropped between the warm-up load and the timed one
+#   (h) granary load again, after `granary warm` had the chunk servers read
+#       the file into their page cache (as before a fleet rollout); the
+#       warm itself is timed apart
 # Then first_touch: how fast this machine hands out fresh memory, the
 # ceiling of any load into new host memory.
 # Every read is cold (drop_caches first); 2 rounds in ABBA order; the
@@ -93,7 +96,7 @@ drop() {
 # cudaMemcpy, which (c) bounds).
 slurp='import sys; f = open(sys.argv[1], "rb", buffering=0); b = f.read(); assert len(b) > 0' 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0 [reuse]=0 [self]=0)
+declare -A total=([fuse]=0 [local]=0 [load]=0 [get]=0 [py]=0 [reuse]=0 [self]=0 [warm]=0 [warmed]=0)
 pydir="$build/python"
 python="${GRANARY_PYTHON:-/usr/bin/python3}"
 pyload='
@@ -130,6 +133,17 @@ run() {  # run NAME: one cold measurement
     total[$1]=$(awk -v a="${total[$1]}" -v d="$s" 'BEGIN { print a + d }')
     return
   fi
+  if [[ $1 == warm ]]; then  # warm (timed apart), then the load it is for
+    t0=$(date +%s.%N)
+    g warm /big.safetensors > /dev/null
+    t1=$(date +%s.%N)
+    total[warm]=$(awk -v s="${total[warm]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
+    t0=$(date +%s.%N)
+    g load /big.safetensors --device "$device" > /dev/null
+    t1=$(date +%s.%N)
+    total[warmed]=$(awk -v s="${total[warmed]}" -v d="$(secs "$t0" "$t1")" 'BEGIN { print s + d }')
+    return
+  fi
   t0=$(date +%s.%N)
   case "$1" in
     fuse | local)
@@ -155,6 +169,7 @@ run() {  # run NAME: one cold measurement
 for round in 1 2; do
   if ((round == 1)); then order="fuse local get load"; else order="load get local fuse"; fi
   ((have_fuse)) || order="${order//fuse/}"
+  if ((round == 1)); then order="$order warm"; else order="warm $order"; fi
   if ((have_py)); then
     if ((round == 1)); then order="$order py"; else order="py $order"; fi
     if [[ $device == host ]]; then
@@ -184,6 +199,7 @@ echo "| (c) pinned host-to-device | $h2d |"
 echo "| (d) granary load | $(gbps "${total[load]}") |"
 echo "| (d) as timed by the loader (no process start or CUDA context) | $(gbps "${total[self]}") |"
 echo "| (e) cluster read bandwidth (granary get to /dev/null) | $(gbps "${total[get]}") |"
+echo "| (h) granary load after granary warm (warm itself: $(awk -v t="${total[warm]}" 'BEGIN { printf "%.2f", t / 2 }') s) | $(gbps "${total[warmed]}") |"
 if ((have_py)); then
   echo "| (f) granary.load from Python, + torch.from_dlpack where installed (after imports) | $(gbps "${total[py]}") |"
   if [[ $device == host ]]; then

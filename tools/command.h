@@ -56,6 +56,7 @@ void RegisterDev(CLI::App& app, CommandContext& ctx);
 // File system.
 void RegisterMount(CLI::App& app, CommandContext& ctx);
 void RegisterLoad(CLI::App& app, CommandContext& ctx);
+void RegisterWarm(CLI::App& app, CommandContext& ctx);
 void RegisterFsck(CLI::App& app, CommandContext& ctx);
 void RegisterNode(CLI::App& app, CommandContext& ctx);
 void RegisterTrash(CLI::App& app, CommandContext& ctx);

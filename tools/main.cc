@@ -49,10 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", ctx.global().log_level, "client library log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_flag("--json", ctx.global().json,
-               "JSON output (df, du, cluster status, node ls|status, quota)");
+               "JSON output (df, du, cluster status, node ls|status, quota, warm)");
   for (auto reg :
        {RegisterPut, RegisterGet, RegisterCat, RegisterMigrate, RegisterLs, RegisterStat, RegisterMkdir, RegisterMv,
-        RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterFsck,
+        RegisterRm, RegisterSetattr, RegisterDf, RegisterCluster, RegisterDev, RegisterMount, RegisterLoad, RegisterWarm, RegisterFsck,
         RegisterNode, RegisterTrash, RegisterDu, RegisterQuota, RegisterKey, RegisterBackup,
         RegisterRestore}) {
     reg(app, ctx);

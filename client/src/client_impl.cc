@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "client/src/backup_ops.h"
+#include "client/src/warm_ops.h"
 #include "client/src/client_context.h"
 #include "common/codec/block.h"
 #include "client/src/convert.h"
@@ -228,6 +229,10 @@ class ClientImpl final : public Client {
     auto r = ctx_->RunSync(ctx_->Meta<proto::OpenResponse>(proto::META_OPEN, req, trace));
     if (!r.ok()) return r.status().WithContext("open " + std::string(path));
     return MakeFileReader(ctx_, std::string(path), std::move(*r), options, trace);
+  }
+
+  Result<WarmStats> Warm(std::string_view path, const WarmOptions& options) override {
+    return WarmPath(*this, *ctx_, path, options);
   }
 
   Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) override {

@@ -66,6 +66,7 @@ constexpr std::array kTable = {
     std::pair{proto::CHUNK_READ, kRead},
     std::pair{proto::CHUNK_DELETE, kCluster},
     std::pair{proto::CHUNK_STAT, kRead},
+    std::pair{proto::CHUNK_WARM, kRead},
     std::pair{proto::CHUNK_LIST, kCluster},
     std::pair{proto::CHUNK_REPLICATE, kCluster},
     std::pair{proto::PING, kRead},

@@ -49,6 +49,7 @@ void ChunkService::Register(net::RpcServer& server) {
   AddTracked(server, proto::CHUNK_WRITE, this, &ChunkService::Write, inflight_);
   AddTracked(server, proto::CHUNK_READ, this, &ChunkService::Read, inflight_);
   AddTracked(server, proto::CHUNK_STAT, this, &ChunkService::Stat, inflight_);
+  AddTracked(server, proto::CHUNK_WARM, this, &ChunkService::Warm, inflight_);
   AddTracked(server, proto::CHUNK_DELETE, this, &ChunkService::Delete, inflight_);
   AddTracked(server, proto::CHUNK_LIST, this, &ChunkService::List, inflight_);
   AddTracked(server, proto::CHUNK_REPLICATE, this, &ChunkService::Replicate, inflight_);

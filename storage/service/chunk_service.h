@@ -7,6 +7,7 @@
 //                commit: commit locally and down the chain, also at once.
 //   CHUNK_READ   up to max_read_blocks blocks / max_read_bytes, one pread
 //   CHUNK_STAT   lengths and path of one replica
+//   CHUNK_WARM   reads replicas into the page cache (warm_service.cc)
 //   CHUNK_DELETE frees replicas; absent ones are not an error
 //   CHUNK_LIST   every committed replica
 //   PING         "granary-chunkd <node id>"
@@ -83,6 +84,8 @@ class ChunkService {
                               proto::ChunkStatResponse* resp);
   Result<std::shared_ptr<const Buffer>> ReadSegments(const store::BlockRange& range, uint32_t block, uint32_t off,
                                                      uint32_t len);
+  net::Awaitable<Status> Warm(net::CallContext& ctx, const proto::ChunkWarmRequest& req,
+                              proto::ChunkWarmResponse* resp);
   net::Awaitable<Status> Delete(net::CallContext& ctx, const proto::ChunkDeleteRequest& req,
                                 proto::ChunkDeleteResponse* resp);
   net::Awaitable<Status> List(net::CallContext& ctx, const proto::ChunkListRequest& req,

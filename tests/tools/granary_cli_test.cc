@@ -144,6 +144,24 @@ TEST_F(GranaryCliTest, LoadOneTensorParallelRankAndVerifyIt) {
   EXPECT_NE(uneven.err.find("does not split into 5 equal parts"), std::string::npos) << uneven.err;
 }
 
+TEST_F(GranaryCliTest, WarmAFolderAndAFile) {
+  TempDir tmp;
+  WriteLocal(tmp.path() + "/w.bin", RandomData(3 << 20, 4));
+  EXPECT_EXIT_CODE(Granary({"mkdir", "/warm"}), 0);
+  EXPECT_EXIT_CODE(Granary({"put", tmp.path() + "/w.bin", "/warm/w.bin"}), 0);
+  auto all = Granary({"warm", "/warm"});
+  EXPECT_EXIT_CODE(all, 0);
+  EXPECT_NE(all.out.find("warmed 3 replica(s) of 1 chunk(s) in 1 file(s)"), std::string::npos)
+      << all.out;
+  auto one = Granary({"--json", "warm", "/warm/w.bin", "--one-replica", "-j", "2"});
+  EXPECT_EXIT_CODE(one, 0);
+  EXPECT_NE(one.out.find("\"replicas\": 1"), std::string::npos) << one.out;
+  auto missing = Granary({"warm", "/warm/nope"});
+  EXPECT_EXIT_CODE(missing, 1);
+  EXPECT_NE(missing.err.find("/warm/nope"), std::string::npos) << missing.err;
+  EXPECT_EXIT_CODE(Granary({"warm", "/warm", "-j", "0"}), 2);
+}
+
 TEST_F(GranaryCliTest, MissingSourceIsAClearError) {
   TempDir tmp;
   auto put = Granary({"put", tmp.path() + "/does-not-exist", "/x"});

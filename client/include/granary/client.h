@@ -151,6 +151,25 @@ struct ChunkLocation {
   std::vector<ReplicaInfo> replicas;
 };
 
+// Client::Warm: chunk servers read a file's replicas into their page cache.
+struct WarmOptions {
+  // Every replica of every chunk (the readers that follow spread over
+  // them); false: one replica per chunk, spread over the servers.
+  bool all_replicas = true;
+  int requests_in_flight = 8;  // chunk-server requests at once (1..64)
+};
+
+struct WarmStats {
+  uint64_t files = 0;
+  uint64_t chunks = 0;
+  uint64_t replicas = 0;  // replicas read into a server's page cache
+  uint64_t bytes = 0;     // their file bytes
+  uint64_t missing = 0;   // replicas a server no longer had (moved or deleted since)
+  uint64_t failed = 0;    // replicas whose server failed or could not be reached
+  std::string first_error;  // the first failure, naming the server
+  double seconds = 0;
+};
+
 struct NodeStatus {
   std::string node_id;
   std::string address;
@@ -392,6 +411,12 @@ class Client {
   virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path,
                                                    const ReadOptions& options) = 0;
   virtual Result<std::vector<ChunkLocation>> GetLayout(std::string_view path) = 0;
+  // Has the chunk servers read every replica of `path` (a file, or every
+  // file under a folder) into their page cache, so that the reads that
+  // follow (a fleet loading one checkpoint) come from memory; returns once
+  // they have. A server that fails counts in `failed` and the rest go on;
+  // a path that does not exist is NOT_FOUND.
+  virtual Result<WarmStats> Warm(std::string_view path, const WarmOptions& options) = 0;
 
   // Inode-level namespace (see "inode-level API" above). The root folder is
   // inode kRootInode.
