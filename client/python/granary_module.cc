@@ -433,6 +433,25 @@ class PyClient {
     return InfoDict(i);
   }
 
+  py::dict Warm(const std::string& path, bool all_replicas, int requests_in_flight) {
+    WarmStats s;
+    {
+      py::gil_scoped_release release;
+      s = Take(client_->Warm(path, WarmOptions{.all_replicas = all_replicas,
+                                               .requests_in_flight = requests_in_flight}));
+    }
+    py::dict d;
+    d["files"] = s.files;
+    d["chunks"] = s.chunks;
+    d["replicas"] = s.replicas;
+    d["bytes"] = s.bytes;
+    d["missing"] = s.missing;
+    d["failed"] = s.failed;
+    d["first_error"] = s.first_error;
+    d["seconds"] = s.seconds;
+    return d;
+  }
+
   std::vector<std::string> ListDir(const std::string& path) {
     py::gil_scoped_release release;
     std::vector<std::string> names;
@@ -563,6 +582,11 @@ PYBIND11_MODULE(granary, m) {
            "creates or replaces a file with `data`; with fsync (the default) it is on disk on "
            "every replica when this returns")
       .def("stat", &PyClient::Stat, py::arg("path"))
+      .def("warm", &PyClient::Warm, py::arg("path"), py::arg("all_replicas") = true,
+           py::arg("requests_in_flight") = 8,
+           "has the chunk servers read every replica of `path` (a file, or every file under a "
+           "folder) into their page cache before many nodes load it; returns the counts "
+           "(replicas, bytes, missing, failed with first_error, seconds)")
       .def("listdir", &PyClient::ListDir, py::arg("path") = "/")
       .def("mkdir", &PyClient::Mkdir, py::arg("path"), py::arg("mode") = 0755);
 

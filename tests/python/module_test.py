@@ -184,6 +184,17 @@ class Module(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, r'into\["layers.1.index"\]'):
             self.client.load(path, device="cuda:0", into={"layers.1.index": np.empty(21, np.int64)})
 
+    def test_warm_reads_every_replica(self):
+        stats = self.client.warm("/synthetic.safetensors")
+        self.assertEqual((stats["files"], stats["failed"], stats["missing"]), (1, 0, 0))
+        self.assertGreaterEqual(stats["chunks"], 1)
+        self.assertEqual(stats["replicas"], 3 * stats["chunks"])  # the dev cluster keeps 3
+        self.assertGreater(stats["bytes"], 0)
+        one = self.client.warm("/synthetic.safetensors", all_replicas=False)
+        self.assertEqual(one["replicas"], one["chunks"])
+        with self.assertRaises(FileNotFoundError):
+            self.client.warm("/no/such/file")
+
     def test_arrays_keep_the_memory_alive_after_the_checkpoint_is_gone(self):
         ckpt = self.client.load("/synthetic.safetensors")
         got = np.from_dlpack(ckpt["layers.0.weight"])
