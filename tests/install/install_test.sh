@@ -34,15 +34,15 @@ done
 
 # The example configs parse: each daemon starts from its example, the
 # addresses and folders overridden by flags (flags win over the file).
-wait_for() {  # wait_for FILE: until a daemon writes its port file
-  for _ in $(seq 200); do
+wait_for() {  # wait_for FILE: until a daemon writes its port file (60 s: CI runs tests side by side)
+  for _ in $(seq 1200); do
     [[ -s $1 ]] && return 0
     for pid in "${pids[@]}"; do
       kill -0 "$pid" 2>/dev/null || fail "a daemon exited on its example config (its error is above)"
     done
     sleep 0.05
   done
-  fail "no $1: a daemon did not start from its example config"
+  fail "no $1 after 60 s: a daemon did not start from its example config: $(tail -n 5 "$work"/*.log 2>/dev/null)"
 }
 "$p/bin/granary-metad" --config "$p/share/granary/metad.toml" --listen 127.0.0.1:0 \
   --data-dir "$work/meta" --metrics-address 127.0.0.1:0 --port-file "$work/meta.port" \
@@ -86,8 +86,10 @@ command -v ninja >/dev/null && gen=(-G Ninja)
 cmake -S "$src/consumer" -B "$work/consumer" "${gen[@]}" -DCMAKE_PREFIX_PATH="$p" >/dev/null ||
   fail "find_package(Granary) failed against $p"
 cmake --build "$work/consumer" >/dev/null || fail "the consumer does not build against $p"
-ldd "$work/consumer/load_and_compare" | grep -q "$p/lib/libgranary.so" ||
-  fail "the consumer is not linked to the installed libgranary.so"
+# Not `ldd | grep -q`: with pipefail, grep quitting early can fail ldd (SIGPIPE).
+linked=$(ldd "$work/consumer/load_and_compare")
+[[ $linked == *"$p/lib/libgranary.so"* ]] ||
+  fail "the consumer is not linked to the installed libgranary.so: $linked"
 "$work/consumer/load_and_compare" "$meta" /ckpt.safetensors "$work/ckpt.safetensors"
 
 # The installed Python module, where it was built.
