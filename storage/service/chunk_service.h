@@ -20,6 +20,8 @@
 // Lifetime: `store` and `peers` must outlive the service; Stop() before
 // destroying it if the janitor was started.
 
+#include <asio/thread_pool.hpp>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -112,6 +114,9 @@ class ChunkService {
   StopSignal stop_;
   std::shared_ptr<std::atomic<int>> inflight_;
   ReplicateStats replicate_stats_;
+  // CHUNK_WARM reads whole replicas: on threads of its own, two, so that a
+  // warm-up never takes the disk threads that serve reads and writes.
+  asio::thread_pool warm_pool_{2};
 };
 
 }  // namespace granary::storage::service

@@ -1,6 +1,7 @@
 // CHUNK_WARM: reads replicas whole, in order, so that the page cache holds
 // them before a fleet of readers arrives (granary warm). The bytes are read
-// and dropped; nothing is decoded or sent. A replica this server no longer
+// and dropped; nothing is decoded or sent. Two threads of the service's own
+// do it, leaving the disk threads to the reads and writes being served. A replica this server no longer
 // has is counted, not an error: the layout the client asked with may be
 // older than a repair or a deletion.
 #include <fcntl.h>
@@ -57,7 +58,7 @@ net::Awaitable<Status> ChunkService::Warm(net::CallContext& ctx, const proto::Ch
                                       " chunks in one request, at most " +
                                       std::to_string(kMaxWarmChunks));
   }
-  Status st = co_await net::RunBlocking(disk_, [&]() -> Status {
+  Status st = co_await net::RunBlocking(warm_pool_.get_executor(), [&]() -> Status {
     Buffer scratch = PooledBuffer(kReadBytes);
     for (const proto::ChunkRef& ref : req.chunks()) {
       const store::ChunkKey key{ref.chunk_id(), ref.version()};
