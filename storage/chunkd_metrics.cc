@@ -91,6 +91,10 @@ void AddChunkdMetrics(metrics::Registry& r, const store::ChunkStore& store,
             return service.replicate_stats().bytes.load(std::memory_order_relaxed);
           });
 
+  Counter(r, "granary_chunkd_warm_bytes_total",
+          "Replica bytes read into the page cache for clients about to load them (CHUNK_WARM).",
+          [&service] { return service.warm_bytes(); });
+
   Counter(r, "granary_chunkd_local_read_descriptors_total",
           "Replica file descriptors handed to clients on this host (local reads).",
           [&local_reads] { return local_reads.descriptors_sent(); });

@@ -77,6 +77,8 @@ class ChunkService {
   // Requests being served right now (for a graceful shutdown).
   int inflight() const { return *inflight_; }
   const ReplicateStats& replicate_stats() const { return replicate_stats_; }
+  // Replica bytes read into the page cache by CHUNK_WARM.
+  uint64_t warm_bytes() const { return warm_bytes_.load(std::memory_order_relaxed); }
 
   net::Awaitable<Status> Write(net::CallContext& ctx, const proto::ChunkWriteRequest& req,
                                proto::ChunkWriteResponse* resp);
@@ -117,6 +119,7 @@ class ChunkService {
   // CHUNK_WARM reads whole replicas: on threads of its own, two, so that a
   // warm-up never takes the disk threads that serve reads and writes.
   asio::thread_pool warm_pool_{2};
+  std::atomic<uint64_t> warm_bytes_{0};
 };
 
 }  // namespace granary::storage::service

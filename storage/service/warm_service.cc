@@ -75,6 +75,7 @@ net::Awaitable<Status> ChunkService::Warm(net::CallContext& ctx, const proto::Ch
       }
       resp->set_warmed(resp->warmed() + 1);
       resp->set_bytes(resp->bytes() + *n);
+      warm_bytes_.fetch_add(*n, std::memory_order_relaxed);
     }
     return Status::Ok();
   });

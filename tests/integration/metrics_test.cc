@@ -177,6 +177,11 @@ TEST_F(MetricsTest, EveryDaemonReportsWhatHappened) {
     EXPECT_GT(SumSamples(c, "granary_chunkd_folder_free_bytes"), 0) << i;
     EXPECT_EQ(SumSamples(c, "granary_rpc_protocol_errors_total"), 0) << i;
   }
+  // A warm-up reads every replica file whole, and each server counts it.
+  ASSERT_OK_AND_ASSIGN(WarmStats warmed, client_->Warm("/m", WarmOptions{}));
+  EXPECT_EQ(SumOverChunkds("granary_chunkd_warm_bytes_total"),
+            static_cast<double>(warmed.bytes));
+  EXPECT_EQ(static_cast<double>(warmed.bytes), SumOverChunkds("granary_chunkd_chunk_bytes"));
   // The read went through local reads (same host) or CHUNK_READ: either
   // way some chunk server served it.
   EXPECT_GT(SumOverChunkds("granary_chunkd_local_read_descriptors_total") +
