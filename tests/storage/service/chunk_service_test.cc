@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "tests/storage/service/service_fixture.h"
@@ -141,6 +142,38 @@ TEST_F(ChunkServiceTest, DeleteListAndPing) {
   Result<std::string> ping = Ping(2);
   ASSERT_OK(ping);
   EXPECT_EQ(*ping, "granary-chunkd " + NodeId(2));
+}
+
+TEST_F(ChunkServiceTest, WarmReadsWhatIsHereCountsWhatIsNotAndRefusesTooMuch) {
+  TestChunk c = MakeChunk(4, 16 << 10, 10);
+  const proto::ChunkInfo a = Info(0x77, 1, c, {0});
+  ASSERT_OK(SendPiece(a, c, 0, 4));
+  ASSERT_OK(Commit(a, c, false));
+  Result<proto::ChunkStatResponse> st = StatChunk(0, 0x77, 1);
+  ASSERT_OK(st);
+  proto::ChunkWarmRequest req;
+  for (auto [id, version] : {std::pair<uint64_t, uint64_t>{0x77, 1}, {0x77, 2}, {0x78, 1}}) {
+    proto::ChunkRef* ref = req.add_chunks();
+    ref->set_chunk_id(id);
+    ref->set_version(version);
+  }
+  auto r = Call<proto::ChunkWarmResponse>(nodes_[0]->address, proto::CHUNK_WARM, req);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->warmed(), 1u);
+  EXPECT_EQ(r->missing(), 2u);  // another version, another chunk: not here
+  EXPECT_EQ(r->bytes(), std::filesystem::file_size(st->path()));
+
+  // More than 64 chunks in one request, or a payload: refused, server up.
+  proto::ChunkWarmRequest many;
+  for (int i = 0; i < 65; ++i) many.add_chunks()->set_chunk_id(static_cast<uint64_t>(i + 1));
+  auto refused = Call<proto::ChunkWarmResponse>(nodes_[0]->address, proto::CHUNK_WARM, many);
+  EXPECT_EQ(refused.status().code(), proto::INVALID_ARGUMENT);
+  EXPECT_NE(refused.status().message().find("65 chunks"), std::string::npos)
+      << refused.status().ToString();
+  auto payload = std::make_shared<const Buffer>(Buffer::CopyOf(ByteSpan(c.encoded)));
+  auto carried = Call<proto::ChunkWarmResponse>(nodes_[0]->address, proto::CHUNK_WARM, req, payload);
+  EXPECT_EQ(carried.status().code(), proto::INVALID_ARGUMENT);
+  ASSERT_OK(Ping(0).status());
 }
 
 }  // namespace
