@@ -177,6 +177,7 @@ class Checkpoint {
   }
   std::string Device() const { return DeviceName(*ckpt_); }
   uint64_t AllocatedBytes() const { return ckpt_->allocated_bytes(); }
+  std::vector<std::string> Unfilled() const { return ckpt_->unfilled(); }
   // The caller's buffer and destinations the tensors were loaded into, kept
   // alive with this.
   py::object buffer;
@@ -332,7 +333,7 @@ class PyClient {
 
   Checkpoint Load(const std::string& path, const std::string& device, const std::string& tensors,
                   int rank, int world, py::object split, int reads_in_flight, int piece_mib,
-                  py::object buffer, py::object into) {
+                  py::object buffer, py::object into, bool strict) {
     LoadOptions o;
     Check(ParseLoadDevice(device, &o));
     o.tensors = tensors;
@@ -368,6 +369,7 @@ class PyClient {
     }
     std::unique_ptr<Py_buffer, void (*)(Py_buffer*)> held(have_view ? &view : nullptr,
                                                           PyBuffer_Release);
+    o.into_strict = strict;
     std::vector<std::unique_ptr<Py_buffer, void (*)(Py_buffer*)>> into_views;
     if (!into.is_none()) {
       if (!py::isinstance<py::dict>(into)) {
@@ -555,13 +557,16 @@ PYBIND11_MODULE(granary, m) {
       .def_property_readonly("stats", &Checkpoint::Stats,
                              "bytes, seconds, gbps and seconds per stage (summed over workers)")
       .def_property_readonly("device", &Checkpoint::Device)
-      .def_property_readonly("allocated_bytes", &Checkpoint::AllocatedBytes);
+      .def_property_readonly("allocated_bytes", &Checkpoint::AllocatedBytes)
+      .def_property_readonly("unfilled", &Checkpoint::Unfilled,
+                             "names given in `into` that the checkpoint lacked (strict=False)");
 
   py::class_<PyClient>(m, "Client")
       .def("load", &PyClient::Load, py::arg("path"), py::arg("device") = "host",
            py::arg("tensors") = "", py::arg("rank") = 0, py::arg("world") = 1,
            py::arg("split") = py::none(), py::arg("reads_in_flight") = 8, py::arg("piece_mib") = 8,
            py::arg("buffer") = py::none(), py::arg("into") = py::none(),
+           py::arg("strict") = true,
            "Loads a .safetensors file, a sharded checkpoint (its index, or its folder) or any "
            "file into memory on `device` (\"host\", \"cuda\", \"cuda:N\"). `tensors`: "
            "comma-separated glob patterns of the names to load (default: all). Tensor "
@@ -573,8 +578,10 @@ PYBIND11_MODULE(granary, m) {
            "{tensor name: memory} for tensors that go to memory the caller has (a model's "
            "parameters: dict(model.named_parameters()) with torch): a torch tensor, a CUDA "
            "array, a writable buffer or a (pointer, bytes) pair of the tensor's size (this "
-           "rank's part when split) and, where it has one, its dtype (uint8 takes any). The "
-           "other tensors go to the allocation or `buffer`.")
+           "rank's part when split) and, where it has one, its dtype (uint8 takes any); one "
+           "tensor may be given under two names (tied weights). The other tensors go to the "
+           "allocation or `buffer`. `strict` (default): a name in `into` that the checkpoint "
+           "lacks is an error; strict=False leaves it and lists it in `unfilled`.")
       .def("read", &PyClient::Read, py::arg("path"), py::arg("offset") = 0, py::arg("length") = -1,
            "bytes of a file (from offset, length bytes or to the end)")
       .def("write", &PyClient::Write, py::arg("path"), py::arg("data"), py::arg("replicas") = 0,
@@ -594,16 +601,16 @@ PYBIND11_MODULE(granary, m) {
       "load",
       [](const std::string& path, const std::string& device, const std::string& tensors, int rank,
          int world, py::object split, int reads_in_flight, int piece_mib, py::object buffer,
-         py::object into, py::object meta, py::object key_file) {
+         py::object into, bool strict, py::object meta, py::object key_file) {
         PyClient client = Connect(std::move(meta), std::move(key_file));
         // The checkpoint owns its memory: the connection can go.
         return client.Load(path, device, tensors, rank, world, std::move(split), reads_in_flight,
-                           piece_mib, std::move(buffer), std::move(into));
+                           piece_mib, std::move(buffer), std::move(into), strict);
       },
       py::arg("path"), py::arg("device") = "host", py::arg("tensors") = "", py::arg("rank") = 0,
       py::arg("world") = 1, py::arg("split") = py::none(), py::arg("reads_in_flight") = 8,
       py::arg("piece_mib") = 8, py::arg("buffer") = py::none(), py::arg("into") = py::none(),
-      py::arg("meta") = py::none(),
+      py::arg("strict") = true, py::arg("meta") = py::none(),
       py::arg("key_file") = py::none(),
       "connect(meta, key_file).load(path, ...) in one call");
   m.def("connect", &Connect, py::arg("meta") = py::none(), py::arg("key_file") = py::none(),

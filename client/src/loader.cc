@@ -267,13 +267,17 @@ Status CheckDestination(const TensorDestination& d, const LoadedTensor& loaded,
   return backend.CheckDestination(d.data, d.bytes, what);
 }
 
-// Two destinations that share bytes would each get the other's tensor.
+// Two destinations that share bytes would each get the other's tensor;
+// the same destination under two names (tied weights) is one place.
 Status CheckNoOverlap(const std::unordered_map<std::string, TensorDestination>& into) {
   std::vector<std::pair<uintptr_t, const std::string*>> starts;
   for (const auto& [name, d] : into) starts.push_back({reinterpret_cast<uintptr_t>(d.data), &name});
   std::sort(starts.begin(), starts.end());
   for (size_t i = 1; i < starts.size(); ++i) {
     const uint64_t prev_bytes = into.at(*starts[i - 1].second).bytes;
+    if (starts[i - 1].first == starts[i].first && prev_bytes == into.at(*starts[i].second).bytes) {
+      continue;  // an alias
+    }
     if (starts[i - 1].first + prev_bytes > starts[i].first) {
       return Status::InvalidArgument("the destinations of tensors \"" + *starts[i - 1].second +
                                      "\" and \"" + *starts[i].second + "\" overlap");
@@ -432,13 +436,18 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
     std::set<std::string_view> loaded_names;
     for (const auto& t : out.tensors_) loaded_names.insert(t.name);
     for (const auto& [name, d] : options.into) {
-      if (!loaded_names.count(name)) {
-        return Status::NotFound(path + ": a destination is given for tensor \"" + name +
-                                "\", which " +
-                                (patterns.empty() ? "the checkpoint does not have"
-                                                  : "is not selected by \"" + options.tensors + "\""));
+      if (loaded_names.count(name)) continue;
+      if (!options.into_strict) {
+        out.unfilled_.push_back(name);
+        continue;
       }
+      return Status::NotFound(path + ": a destination is given for tensor \"" + name +
+                              "\", which " +
+                              (patterns.empty() ? "the checkpoint does not have"
+                                                : "is not selected by \"" + options.tensors + "\"") +
+                              "; a load that is not strict leaves it unfilled");
     }
+    std::sort(out.unfilled_.begin(), out.unfilled_.end());
   }
   RETURN_IF_ERROR(CheckNoOverlap(options.into));
 

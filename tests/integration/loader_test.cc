@@ -386,6 +386,38 @@ TEST_F(Loader, WrongDestinationsAreRefusedByName) {
   refused(o, proto::NOT_FOUND, "tensor \"b\", which is not selected by \"w\"");
   o.tensors = "";
   ASSERT_OK(LoadCheckpoint(*client_, "/into-bad.safetensors", o).status());
+
+  // Not strict: a name the checkpoint lacks is left unfilled and listed.
+  o.into["extra"] = {mem.data() + 2048, 8, std::nullopt};
+  refused(o, proto::NOT_FOUND, "a load that is not strict leaves it unfilled");
+  o.into_strict = false;
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loose, LoadCheckpoint(*client_, "/into-bad.safetensors", o));
+  EXPECT_EQ(loose.unfilled(), std::vector<std::string>{"extra"});
+}
+
+// Tied weights: one destination under two names is one place, not an
+// overlap; both tensors (equal bytes) land there.
+TEST_F(Loader, OneDestinationUnderTwoNamesIsAllowed) {
+  const std::vector<TensorSpec> specs = {{"embed", Dtype::kF32, {16, 8}},
+                                         {"head", Dtype::kF32, {16, 8}}};
+  ASSERT_OK_AND_ASSIGN(std::string header, BuildSafetensorsHeader(specs));
+  std::vector<uint8_t> file(header.begin(), header.end());
+  std::vector<uint8_t> tied(512);
+  for (size_t i = 0; i < tied.size(); ++i) tied[i] = static_cast<uint8_t>(i * 7);
+  file.insert(file.end(), tied.begin(), tied.end());
+  file.insert(file.end(), tied.begin(), tied.end());
+  ASSERT_OK(WriteFile(*client_, "/tied.safetensors", file));
+  std::vector<uint8_t> shared(1024);
+  LoadOptions o;
+  o.into["embed"] = {shared.data(), 512, Dtype::kF32};
+  o.into["head"] = {shared.data(), 512, Dtype::kF32};
+  ASSERT_OK_AND_ASSIGN(LoadedCheckpoint loaded, LoadCheckpoint(*client_, "/tied.safetensors", o));
+  EXPECT_EQ(std::vector<uint8_t>(shared.begin(), shared.begin() + 512), tied);
+  EXPECT_EQ(loaded.allocated_bytes(), 0u);
+  o.into["head"] = {shared.data() + 4, 512, Dtype::kF32};  // not the same place: an overlap
+  auto r = LoadCheckpoint(*client_, "/tied.safetensors", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("overlap"), std::string::npos) << r.status().ToString();
 }
 
 TEST_F(Loader, ShardedCheckpointByItsIndex) {

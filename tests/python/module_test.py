@@ -179,6 +179,9 @@ class Module(unittest.TestCase):
         with self.assertRaisesRegex(FileNotFoundError, r'tensor "layers.9.weight", which the '
                                                        r'checkpoint does not have'):
             self.client.load(path, into={"layers.9.weight": np.empty(4, np.uint8)})
+        loose = self.client.load(path, into={"layers.9.weight": np.empty(4, np.uint8)},
+                                 strict=False)
+        self.assertEqual(loose.unfilled, ["layers.9.weight"])
         with self.assertRaisesRegex(TypeError, "into: expected"):
             self.client.load(path, into=[np.empty(4)])
         with self.assertRaisesRegex(ValueError, r'into\["layers.1.index"\]'):

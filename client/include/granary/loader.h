@@ -91,11 +91,16 @@ struct LoadOptions {
   uint64_t buffer_bytes = 0;
   // Per-tensor destinations, by tensor name: these tensors are copied
   // straight to their place and take no room in the allocation (or
-  // `buffer`), which holds only the others. Checked before any read: a name
-  // no selected tensor has is NOT_FOUND; a size or dtype that differs, a
-  // null pointer, destinations that overlap, or (kCuda) memory that is not
-  // on the device is INVALID_ARGUMENT. The caller keeps them alive.
+  // `buffer`), which holds only the others. Checked before any read: a size
+  // or dtype that differs, a null pointer, destinations that overlap, or
+  // (kCuda) memory that is not on the device is INVALID_ARGUMENT. One
+  // destination may appear under two names (tied weights: same data and
+  // size). The caller keeps them alive.
   std::unordered_map<std::string, TensorDestination> into;
+  // A destination that no selected tensor has is NOT_FOUND; without
+  // into_strict it is left as it is and listed in LoadedCheckpoint::unfilled()
+  // (a model's parameters that this checkpoint, or this stage, lacks).
+  bool into_strict = true;
 };
 
 struct LoadedTensor {
@@ -137,6 +142,9 @@ class LoadedCheckpoint {
   LoadTarget target() const { return target_; }
   int device() const { return device_; }
   uint64_t allocated_bytes() const { return allocated_; }
+  // Names in LoadOptions::into that no loaded tensor had (into_strict off),
+  // sorted.
+  const std::vector<std::string>& unfilled() const { return unfilled_; }
 
   // A DLPack view of tensor `i` (no copy). The allocation stays alive until
   // both this object and every DLPack tensor handed out are gone (call the
@@ -156,6 +164,7 @@ class LoadedCheckpoint {
   LoadTarget target_ = LoadTarget::kHost;
   int device_ = 0;
   uint64_t allocated_ = 0;
+  std::vector<std::string> unfilled_;
 };
 
 Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path,
