@@ -354,6 +354,20 @@ class Module(unittest.TestCase):
         for name, p in params.items():
             self.assertEqual(p.detach().reshape(-1).view(torch.uint8).numpy().tobytes(),
                              expected[name], name)
+        # A module's state_dict as it is, with a tied weight the checkpoint
+        # stores once: strict=False fills it through its alias.
+        model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.Linear(8, 4))
+        model[1].weight = model[0].weight
+        self.client.write("/tied.safetensors", safetensors_bytes([
+            ("0.weight", "F32", np.arange(32, dtype=np.float32).reshape(4, 8)),
+            ("0.bias", "F32", np.ones(4, np.float32)),
+            ("1.bias", "F32", np.full(4, 2, np.float32))]))
+        ckpt = self.client.load("/tied.safetensors", into=model.state_dict(), strict=False)
+        self.assertEqual(ckpt.unfilled, ["1.weight"])
+        self.assertEqual(ckpt.allocated_bytes, 0)
+        self.assertTrue(torch.equal(model[1].weight.detach(),
+                                    torch.arange(32, dtype=torch.float32).reshape(4, 8)))
+        self.assertTrue(torch.equal(model[1].bias.detach(), torch.full((4,), 2.0)))
         wrong = {name: torch.empty(p.shape, dtype=torch.float16) for name, p in params.items()
                  if p.dtype == torch.bfloat16}
         with self.assertRaisesRegex(ValueError, "is F16; the tensor is BF16"):
