@@ -63,6 +63,10 @@ else
   source="$data/bf16"
   big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
 fi
+if [[ -n $gpu ]] && ! "$bin/gpu_copy_bench" h2d $((1 << 20)) "$gpu" > /dev/null; then
+  echo "load.sh: $device is not usable here (the error above); nothing was measured" >&2
+  exit 1
+fi
 [[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$source" "$big" "$gib" >&2
 bytes=$(stat -c %s "$big")
 
