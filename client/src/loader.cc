@@ -211,10 +211,11 @@ const SplitRule* RuleFor(const std::vector<SplitRule>& rules, const std::string&
   return nullptr;
 }
 
-// Where tensor `t` of file `f` goes: whole, or this rank's slice of it.
-Status PlaceTensor(const TensorInfo& t, size_t f, const LoadOptions& o, uint64_t dest,
-                   Placed* placed, LoadedTensor* loaded) {
-  *placed = {f, t.begin, t.end - t.begin, 1, 0, dest};
+// What of tensor `t` of file `f` is read: whole, or this rank's slice of
+// it. Where it goes (placed->dest) is decided by the caller.
+Status PlaceTensor(const TensorInfo& t, size_t f, const LoadOptions& o, Placed* placed,
+                   LoadedTensor* loaded) {
+  *placed = {f, t.begin, t.end - t.begin, 1, 0, 0};
   const SplitRule* rule = o.world > 1 ? RuleFor(o.split, t.name) : nullptr;
   if (rule == nullptr) return Status::Ok();
   const int ndim = static_cast<int>(t.shape.size());
@@ -270,17 +271,25 @@ Status CheckDestination(const TensorDestination& d, const LoadedTensor& loaded,
 // Two destinations that share bytes would each get the other's tensor;
 // the same destination under two names (tied weights) is one place.
 Status CheckNoOverlap(const std::unordered_map<std::string, TensorDestination>& into) {
-  std::vector<std::pair<uintptr_t, const std::string*>> starts;
-  for (const auto& [name, d] : into) starts.push_back({reinterpret_cast<uintptr_t>(d.data), &name});
-  std::sort(starts.begin(), starts.end());
-  for (size_t i = 1; i < starts.size(); ++i) {
-    const uint64_t prev_bytes = into.at(*starts[i - 1].second).bytes;
-    if (starts[i - 1].first == starts[i].first && prev_bytes == into.at(*starts[i].second).bytes) {
-      continue;  // an alias
-    }
-    if (starts[i - 1].first + prev_bytes > starts[i].first) {
-      return Status::InvalidArgument("the destinations of tensors \"" + *starts[i - 1].second +
-                                     "\" and \"" + *starts[i].second + "\" overlap");
+  struct Range {
+    uintptr_t start;
+    uint64_t bytes;
+    const std::string* name;
+  };
+  std::vector<Range> ranges;
+  for (const auto& [name, d] : into) {
+    ranges.push_back({reinterpret_cast<uintptr_t>(d.data), d.bytes, &name});
+  }
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+    return a.start != b.start ? a.start < b.start : a.bytes < b.bytes;
+  });
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const Range& prev = ranges[i - 1];
+    const Range& cur = ranges[i];
+    if (prev.start == cur.start && prev.bytes == cur.bytes) continue;  // an alias
+    if (prev.start + prev.bytes > cur.start) {
+      return Status::InvalidArgument("the destinations of tensors \"" + *prev.name + "\" and \"" +
+                                     *cur.name + "\" overlap");
     }
   }
   return Status::Ok();
@@ -413,7 +422,7 @@ Result<LoadedCheckpoint> LoadCheckpoint(Client& client, std::string_view path_vi
       if (!Selected(patterns, t.name)) continue;
       LoadedTensor loaded{t.name, t.dtype, t.shape, nullptr, t.end - t.begin, files[f].path};
       Placed p;
-      RETURN_IF_ERROR(PlaceTensor(t, f, options, 0, &p, &loaded).WithContext(files[f].path));
+      RETURN_IF_ERROR(PlaceTensor(t, f, options, &p, &loaded).WithContext(files[f].path));
       if (auto it = options.into.find(t.name); it != options.into.end()) {
         RETURN_IF_ERROR(CheckDestination(it->second, loaded, *backend));
         loaded.data = it->second.data;
