@@ -25,9 +25,7 @@ done
 build="${GRANARY_BUILD_DIR:-build}"
 [[ $build == /* ]] || build="$(pwd)/$build"
 bin="$build/bin"
-data=$(TFJS_TO_SAFETENSORS="$bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
-big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
-[[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$data/bf16" "$big" "$gib" >&2
+big=$(GRANARY_BUILD_DIR="$build" bash bench/big_checkpoint.sh "$gib")
 bytes=$(stat -c %s "$big")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/granary-fleet-XXXXXX")

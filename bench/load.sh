@@ -53,21 +53,11 @@ case "$device" in
   cuda:[0-9]*) gpu="${device#cuda:}" ;;
   *) echo "load.sh: --device is host or cuda:N, not $device" >&2; exit 2 ;;
 esac
-if [[ -n $source ]]; then
-  [[ -d $source ]] || { echo "load.sh: --source $source is not a folder" >&2; exit 2; }
-  out="${GRANARY_DATA_DIR:-bench/data}"
-  mkdir -p "$out"
-  big="$(cd "$out" && pwd)/big-${gib}GiB-from-$(basename "$source").safetensors"
-else
-  data=$(TFJS_TO_SAFETENSORS="$build/bin/tfjs_to_safetensors" bash bench/make_safetensors.sh | tail -1)
-  source="$data/bf16"
-  big="$(cd "$data" && pwd)/big-${gib}GiB.safetensors"
-fi
 if [[ -n $gpu ]] && ! "$bin/gpu_copy_bench" h2d $((1 << 20)) "$gpu" > /dev/null; then
   echo "load.sh: $device is not usable here (the error above); nothing was measured" >&2
   exit 1
 fi
-[[ -s "$big" ]] || python3 bench/make_big_checkpoint.py "$source" "$big" "$gib" >&2
+big=$(GRANARY_BUILD_DIR="$build" bash bench/big_checkpoint.sh "$gib" ${source:+"$source"})
 bytes=$(stat -c %s "$big")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/granary-load-XXXXXX")
@@ -193,7 +183,7 @@ fuse_gbps="n/a (no FUSE mount here)"
 ((have_fuse)) && fuse_gbps=$(gbps "${total[fuse]}")
 naive="read() whole"
 [[ -n $gpu ]] && naive="read() whole, then one cudaMemcpy"
-echo "# load of ${bytes} bytes (real bf16 weights from $(basename "$source"), ${gib} GiB), device $device, $cold, 2 rounds ABBA"
+echo "# load of ${bytes} bytes (real bf16 weights from $(basename "${source:-bf16}"), ${gib} GiB), device $device, $cold, 2 rounds ABBA"
 echo
 echo "| path | GB/s |"
 echo "|---|---:|"
